@@ -18,7 +18,8 @@ from nnbook import profiles
 
 KEY_TAG = "nnbook-build-key"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-_IMPORT = re.compile(r"^\s*(?:from|import)\s+(nnbook(?:\.\w+)*)", re.MULTILINE)
+_IMPORT = re.compile(r"^\s*import\s+(nnbook(?:\.\w+)*)", re.MULTILINE)
+_FROM_IMPORT = re.compile(r"^\s*from\s+(nnbook(?:\.\w+)*)\s+import\s+(?:\(([^)]*)\)|([\w ,]+))", re.MULTILINE)
 
 
 def module_file(module: str) -> Path | None:
@@ -49,6 +50,10 @@ def imported_modules(tree: ast.AST, package: str) -> set[str]:
 def dependencies(source: str) -> list[Path]:
     """Every package file that the code in `source` imports, directly or through other package modules."""
     todo = set(_IMPORT.findall(source))
+    for module, parenthesized, names in _FROM_IMPORT.findall(source):
+        # `from nnbook import page` imports the module nnbook.page; `as` aliases keep the first word
+        names = (parenthesized or names).replace("\n", ",").split(",")
+        todo |= {module} | {f"{module}.{name.split()[0]}" for name in names if name.strip()}
     seen: dict[str, Path | None] = {}
     while todo:
         module = todo.pop()

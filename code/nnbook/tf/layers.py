@@ -1,0 +1,242 @@
+"""Layers, modules and models in TensorFlow / Keras: the classes of the chapter "Layers, modules and models".
+
+Mirrors `nnbook.torch.layers` class for class, in the same order; read the two files side by side.
+Shapes in comments: B is the batch size, d_in / d_out / H are feature sizes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence as _SequenceType
+
+import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
+import keras
+import tensorflow as tf
+
+__all__ = [
+    "LinearRegressionScratch",
+    "LinearRegression",
+    "Dense",
+    "Sequential",
+    "FixedHiddenMLP",
+    "NestMLP",
+    "fit_custom_loop",
+    "fit_builtin",
+]
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    return value
+
+
+def _positive_float(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"{name}: expected a positive number, got {value!r}")
+    return float(value)
+
+
+# --------------------------------------------------------------------------- a model is parameters + computation
+
+
+class LinearRegressionScratch:
+    """y_hat = x @ w + b from two bare variables: no keras.Model, no optimizer, nothing hidden."""
+
+    def __init__(self, d_in: int, sigma: float = 0.01):
+        _positive_int("d_in", d_in)
+        _positive_float("sigma", sigma)
+        # Variables live where the enclosing `with tf.device(...)` puts them (the GPU, when there is one).
+        self.w = tf.Variable(tf.random.normal((d_in, 1), stddev=sigma))  # (d_in, 1)
+        self.b = tf.Variable(tf.zeros(1))  # (1,)
+
+    def forward(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, 1)
+        return x @ self.w + self.b
+
+    def loss(self, y_hat: tf.Tensor, y: tf.Tensor) -> tf.Tensor:  # (B, 1), (B, 1) -> ()
+        return tf.reduce_mean((y_hat - y) ** 2 / 2)
+
+    def parameters(self) -> list[tf.Variable]:
+        return [self.w, self.b]
+
+
+class LinearRegression(keras.Model):
+    """The same model as a keras.Model: Dense holds w and b, and the model finds them for us."""
+
+    def __init__(self, d_in: int, sigma: float = 0.01, **kwargs):
+        super().__init__(**kwargs)
+        self.d_in = _positive_int("d_in", d_in)
+        self.sigma = _positive_float("sigma", sigma)
+        self.linear = keras.layers.Dense(  # kernel (d_in, 1), bias (1,)
+            1,
+            kernel_initializer=keras.initializers.RandomNormal(stddev=sigma),  # the same start as
+            bias_initializer="zeros",  # LinearRegressionScratch
+            name="linear",
+        )
+        self.build((None, d_in))  # d_in is known, so make the weights now, as nn.Linear does
+
+    def build(self, input_shape) -> None:
+        self.linear.build(input_shape)
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, 1)
+        return self.linear(x)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "d_in": self.d_in, "sigma": self.sigma}
+
+
+# --------------------------------------------------------------------------- layers
+
+
+class Dense(keras.layers.Layer):
+    """y = x @ W + b, with d_in read from the first input (what keras.layers.Dense does)."""
+
+    def __init__(self, d_out: int, **kwargs):
+        super().__init__(**kwargs)
+        self.d_out = _positive_int("d_out", d_out)
+        # No weights yet: Keras calls build() with the input's shape just before the first call.
+
+    def build(self, input_shape) -> None:
+        d_in = input_shape[-1]
+        bound = 1 / math.sqrt(d_in)  # nn.Linear's default: U(-1/sqrt(d_in), 1/sqrt(d_in))
+        init = keras.initializers.RandomUniform(-bound, bound)
+        self.kernel = self.add_weight(shape=(d_in, self.d_out), initializer=init, name="kernel")  # (d_in, d_out): Keras' layout
+        self.bias = self.add_weight(shape=(self.d_out,), initializer=init, name="bias")  # (d_out,)
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, d_out)
+        return x @ self.kernel + self.bias
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "d_out": self.d_out}
+
+
+# --------------------------------------------------------------------------- models made of layers
+
+
+class Sequential(keras.Model):
+    """Layers applied one after another: the whole of keras.Sequential's call, in three lines."""
+
+    def __init__(self, *layers: keras.layers.Layer, **kwargs):
+        super().__init__(**kwargs)
+        if not layers:
+            raise ValueError("layers: expected at least one layer, got none")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, keras.layers.Layer):
+                raise ValueError(f"layers[{i}]: expected a keras Layer, got {type(layer).__name__}")
+        self.blocks = list(layers)  # a list attribute is tracked: its layers' weights become the model's
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, ...) -> (B, ...)
+        for layer in self.blocks:  # in the order they were given
+            x = layer(x)
+        return x
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "layers": [keras.saving.serialize_keras_object(l) for l in self.blocks]}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None) -> Sequential:
+        config = dict(config)
+        layers = [keras.saving.deserialize_keras_object(l, custom_objects=custom_objects) for l in config.pop("layers")]
+        return cls(*layers, **config)
+
+
+class FixedHiddenMLP(keras.Model):
+    """Call is plain Python: a fixed random weight, one layer used twice, a while loop."""
+
+    def __init__(self, d_hidden: int = 20, **kwargs):
+        super().__init__(**kwargs)
+        self.d_hidden = _positive_int("d_hidden", d_hidden)
+        # trainable=False: it is saved and listed in model.weights, but never in trainable_weights.
+        self.fixed_weight = self.add_weight(  # (H, H)
+            shape=(d_hidden, d_hidden),
+            initializer=keras.initializers.RandomUniform(0.0, 1.0),
+            trainable=False,
+            name="fixed_weight",
+        )
+        self.linear = Dense(d_hidden, name="linear")  # used twice in call: one set of weights
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, H) -> ()
+        x = self.linear(x)  # (B, H)
+        x = keras.ops.relu(x @ self.fixed_weight + 1)  # (B, H)
+        x = self.linear(x)  # the same layer again: its gradient sums both uses
+        while keras.ops.sum(keras.ops.abs(x)) > 1:  # a Python loop whose trip count depends on the data
+            x = x / 2
+        return keras.ops.sum(x)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "d_hidden": self.d_hidden}
+
+
+class NestMLP(keras.Model):
+    """Nesting: Dense layers inside a Sequential inside this model; weights are found recursively."""
+
+    def __init__(self, widths: _SequenceType[int] = (64, 32), d_out: int = 16, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(widths, (str, bytes)) or not isinstance(widths, _SequenceType) or not widths:
+            raise ValueError(f"widths: expected a non-empty sequence of positive ints, got {widths!r}")
+        for i, width in enumerate(widths):
+            _positive_int(f"widths[{i}]", width)
+        self.widths, self.d_out = tuple(widths), _positive_int("d_out", d_out)
+        self.body = Sequential(  # (B, d_in) -> (B, widths[-1])
+            *[layer for w in widths for layer in (Dense(w), keras.layers.ReLU())], name="body"
+        )
+        self.head = Dense(d_out, name="head")  # (B, widths[-1]) -> (B, d_out)
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, d_out)
+        return self.head(self.body(x))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "widths": list(self.widths), "d_out": self.d_out}
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _check_fit_args(x, y, epochs, lr, batch_size) -> None:
+    if not tf.is_tensor(x) or x.shape.rank != 2:
+        raise ValueError(f"x: expected a 2-D tensor (N, d_in), got {getattr(x, 'shape', type(x).__name__)}")
+    if not tf.is_tensor(y) or y.shape.rank != 2 or y.shape[0] != x.shape[0]:
+        raise ValueError(f"y: expected a 2-D tensor with {x.shape[0]} rows, got {getattr(y, 'shape', type(y).__name__)}")
+    _positive_int("epochs", epochs)
+    _positive_float("lr", lr)
+    _positive_int("batch_size", batch_size)
+
+
+def fit_custom_loop(
+    model: keras.Model, x: tf.Tensor, y: tf.Tensor, epochs: int, lr: float, batch_size: int
+) -> list[float]:
+    """Minibatch SGD on mean squared error, batches cut by indexing; returns each epoch's mean loss."""
+    _check_fit_args(x, y, epochs, lr, batch_size)
+    optimizer = keras.optimizers.SGD(learning_rate=lr)
+
+    # A new graph for each call, so for each model: this step never runs a stale model (see the chapter).
+    # reduce_retracing: the last, smaller batch of an epoch reuses one shape-generic graph.
+    @tf.function(reduce_retracing=True)
+    def train_step(xb, yb):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((model(xb, training=True) - yb) ** 2)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    n = x.shape[0]
+    losses = []
+    for _ in range(epochs):
+        total = tf.zeros(())  # summed on the device: one sync per epoch, not per step
+        order = tf.random.shuffle(tf.range(n))  # a shuffled epoch
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            loss = train_step(tf.gather(x, idx), tf.gather(y, idx))
+            total += loss * tf.cast(tf.size(idx), loss.dtype)
+        losses.append(float(total) / n)
+    return losses
+
+
+def fit_builtin(
+    model: keras.Model, x: tf.Tensor, y: tf.Tensor, epochs: int, lr: float, batch_size: int
+) -> list[float]:
+    """The same training with Keras' built-in Model.fit (it compiles its own step with tf.function)."""
+    _check_fit_args(x, y, epochs, lr, batch_size)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss="mean_squared_error")
+    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
+    return [float(v) for v in history.history["loss"]]

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set-up shared by scripts/build-book.sh and scripts/test.sh: a virtual environment in .venv with
+# requirements.txt installed, and the local dataset mirror when this machine has one. Source it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ ! -x .venv/bin/python ]; then
+  "${PYTHON:-python3.11}" -m venv .venv 2>/dev/null || python3 -m venv .venv
+fi
+# shellcheck disable=SC1091
+source .venv/bin/activate
+pip install --quiet --disable-pip-version-check -r requirements.txt
+# Machines without internet keep dataset copies here (see ../shared/data/README.md); nnbook searches it first.
+if [ -z "${NNBOOK_DATA_MIRROR:-}" ] && [ -d ../shared/data ]; then
+  NNBOOK_DATA_MIRROR="$(cd ../shared/data && pwd)"
+  export NNBOOK_DATA_MIRROR
+fi

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Run the test suite (it builds the whole book in the quick profile). Extra arguments go to pytest.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+if [ ! -x "${NNBOOK_CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "Installing Debian's chromium for the browser tests" >&2
+  ${SUDO:-$([ "$(id -u)" = 0 ] || echo sudo)} apt-get install -y -q chromium >/dev/null
+fi
+python -m pytest tests "$@"

@@ -6,10 +6,15 @@ Listed in `_config.yml` under `sphinx.extra_extensions` as `nnbook.sphinxext`.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from .build_key import append_build_key, outdated_on_profile_change
 from .framework_tabs import FrameworkTabs
 from .notebooks import add_download_links, write_notebooks
+
+
+def _add_static(app) -> None:
+    app.config.html_static_path.append(str(Path(__file__).parent / "static"))
 
 
 def _init_env(app) -> None:
@@ -39,6 +44,8 @@ def setup(app):
     app.add_config_value("nnbook_notebooks_branch", "notebooks", "html")
     app.connect("config-inited", _repository_url)
     app.connect("builder-inited", _init_env)
+    app.connect("builder-inited", _add_static)
+    app.add_css_file("nnbook.css")
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("source-read", append_build_key)

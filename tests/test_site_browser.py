@@ -1,0 +1,107 @@
+"""The built site as a reader sees it, in headless Chromium: tabs switch together and are remembered,
+images load, both notebook downloads are linked and fetchable."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = os.environ.get("NNBOOK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def serve(folder: Path):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), f"no browser at {CHROMIUM}: install Debian's chromium or set NNBOOK_CHROMIUM"
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(book):
+    server = serve(book / "_build" / "html")
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture
+def fixture_site(fixture_book):
+    server = serve(fixture_book)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def selected_frameworks(page) -> list[str]:
+    """The sync id of the checked tab in every framework tab set on the page."""
+    return page.eval_on_selector_all(
+        "div.sd-tab-set",
+        """sets => sets.filter(s => s.querySelector('label[data-sync-group="framework"]')).map(s => {
+             const checked = s.querySelector(':scope > input:checked');
+             return s.querySelector(`label[for="${checked.id}"]`).dataset.syncId; })""",
+    )
+
+
+def click_tensorflow(page) -> None:
+    page.locator('label[data-sync-id="tensorflow"]').first.click()
+
+
+def test_clicking_tensorflow_switches_every_tab_set_on_the_chapter(browser, site):
+    page = browser.new_page()
+    page.goto(f"{site}/book/layers-modules-models.html")
+    assert set(selected_frameworks(page)) == {"pytorch"} and len(selected_frameworks(page)) > 3
+    click_tensorflow(page)
+    assert set(selected_frameworks(page)) == {"tensorflow"}
+    visible = page.locator("div.sd-tab-content:visible .cell_input").first.inner_text()
+    assert "torch" not in visible
+
+
+def test_next_page_opens_on_the_framework_chosen(browser, fixture_site):
+    page = browser.new_page()
+    page.goto(f"{fixture_site}/chapter.html")
+    click_tensorflow(page)
+    page.goto(f"{fixture_site}/prose.html")
+    assert selected_frameworks(page) == ["tensorflow"]
+
+
+def test_every_image_loads(browser, site, book):
+    page = browser.new_page()
+    for html in sorted((book / "_build" / "html").rglob("*.html")):
+        relative = html.relative_to(book / "_build" / "html").as_posix()
+        if relative.startswith(("_", "genindex", "search")):
+            continue
+        page.goto(f"{site}/{relative}")
+        page.wait_for_load_state("load")
+        broken = page.eval_on_selector_all("img", "imgs => imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+        assert not broken, f"{relative}: {broken}"
+
+
+def test_both_notebook_downloads_are_linked_and_fetchable(browser, site):
+    page = browser.new_page()
+    page.goto(f"{site}/book/layers-modules-models.html")
+    links = page.locator("a.nnbook-download")
+    assert links.count() == 2
+    for index, framework in enumerate(("pytorch", "tensorflow")):
+        href = links.nth(index).get_attribute("href")
+        assert href.endswith(f"-{framework}.ipynb")
+        response = page.request.get(f"{site}/book/{href}")
+        assert response.ok
+        assert json.loads(response.body())["cells"][0]["metadata"]["tags"] == ["nnbook-install"]

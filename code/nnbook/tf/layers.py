@@ -1,7 +1,9 @@
-"""Layers, modules and models in TensorFlow / Keras: the classes of the chapter "Layers, modules and models".
+"""Layers, modules and models in TensorFlow / Keras: the classes of the chapter
+"Layers, modules and models".
 
-Mirrors `nnbook.torch.layers` class for class, in the same order; read the two files side by side.
-Shapes in comments: B is the batch size, d_in / d_out / H are feature sizes.
+Mirrors `nnbook.torch.layers` class for class, in the same order; read the two
+files side by side. Shapes in comments: B is the batch size, d_in / d_out / H
+are feature sizes.
 """
 
 from __future__ import annotations
@@ -32,36 +34,48 @@ def _positive_int(name: str, value) -> int:
 
 
 def _positive_float(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not 0 < value < math.inf):
         raise ValueError(f"{name}: expected a positive number, got {value!r}")
     return float(value)
 
 
-# --------------------------------------------------------------------------- a model is parameters + computation
+def _widths(name: str, value) -> tuple[int, ...]:
+    if (isinstance(value, (str, bytes)) or not isinstance(value, _SequenceType)
+            or not value):
+        raise ValueError(
+            f"{name}: expected a non-empty sequence of positive ints, got {value!r}")
+    return tuple(_positive_int(f"{name}[{i}]", w) for i, w in enumerate(value))
+
+
+# ---------------------------------------------- a model is parameters + computation
 
 
 class LinearRegressionScratch:
-    """y_hat = x @ w + b from two bare variables: no keras.Model, no optimizer, nothing hidden."""
+    """y_hat = x @ w + b from two bare variables: no keras.Model, no optimizer."""
 
     def __init__(self, d_in: int, sigma: float = 0.01):
         _positive_int("d_in", d_in)
         _positive_float("sigma", sigma)
-        # Variables live where the enclosing `with tf.device(...)` puts them (the GPU, when there is one).
-        self.w = tf.Variable(tf.random.normal((d_in, 1), stddev=sigma))  # (d_in, 1)
+        # Variables go where the enclosing `with tf.device(...)` puts them.
+        w = tf.random.normal((d_in, 1), stddev=sigma)
+        self.w = tf.Variable(w)  # (d_in, 1)
         self.b = tf.Variable(tf.zeros(1))  # (1,)
 
     def forward(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, 1)
         return x @ self.w + self.b
 
-    def loss(self, y_hat: tf.Tensor, y: tf.Tensor) -> tf.Tensor:  # (B, 1), (B, 1) -> ()
-        return tf.reduce_mean((y_hat - y) ** 2 / 2)
+    def loss(self, y_hat: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_mean((y_hat - y) ** 2 / 2)  # (B, 1), (B, 1) -> ()
 
     def parameters(self) -> list[tf.Variable]:
         return [self.w, self.b]
 
 
+@keras.saving.register_keras_serializable(package="nnbook")
 class LinearRegression(keras.Model):
-    """The same model as a keras.Model: Dense holds w and b, and the model finds them for us."""
+    """The same model as a keras.Model: Dense holds w and b, and the model
+    finds them for us."""
 
     def __init__(self, d_in: int, sigma: float = 0.01, **kwargs):
         super().__init__(**kwargs)
@@ -69,11 +83,12 @@ class LinearRegression(keras.Model):
         self.sigma = _positive_float("sigma", sigma)
         self.linear = keras.layers.Dense(  # kernel (d_in, 1), bias (1,)
             1,
-            kernel_initializer=keras.initializers.RandomNormal(stddev=sigma),  # the same start as
-            bias_initializer="zeros",  # LinearRegressionScratch
+            # the same start as LinearRegressionScratch
+            kernel_initializer=keras.initializers.RandomNormal(stddev=sigma),
+            bias_initializer="zeros",
             name="linear",
         )
-        self.build((None, d_in))  # d_in is known, so make the weights now, as nn.Linear does
+        self.build((None, d_in))  # d_in is known: weights now, as in nn.Linear
 
     def build(self, input_shape) -> None:
         self.linear.build(input_shape)
@@ -85,23 +100,27 @@ class LinearRegression(keras.Model):
         return {**super().get_config(), "d_in": self.d_in, "sigma": self.sigma}
 
 
-# --------------------------------------------------------------------------- layers
+# ------------------------------------------------------------------------ layers
 
 
+@keras.saving.register_keras_serializable(package="nnbook")
 class Dense(keras.layers.Layer):
-    """y = x @ W + b, with d_in read from the first input (what keras.layers.Dense does)."""
+    """y = x @ W + b, with d_in read from the first input (as in
+    keras.layers.Dense)."""
 
     def __init__(self, d_out: int, **kwargs):
         super().__init__(**kwargs)
         self.d_out = _positive_int("d_out", d_out)
-        # No weights yet: Keras calls build() with the input's shape just before the first call.
+        # No weights yet: Keras calls build() with the input's shape first.
 
     def build(self, input_shape) -> None:
         d_in = input_shape[-1]
-        bound = 1 / math.sqrt(d_in)  # nn.Linear's default: U(-1/sqrt(d_in), 1/sqrt(d_in))
+        bound = 1 / math.sqrt(d_in)  # nn.Linear's default range
         init = keras.initializers.RandomUniform(-bound, bound)
-        self.kernel = self.add_weight(shape=(d_in, self.d_out), initializer=init, name="kernel")  # (d_in, d_out): Keras' layout
-        self.bias = self.add_weight(shape=(self.d_out,), initializer=init, name="bias")  # (d_out,)
+        self.kernel = self.add_weight(  # (d_in, d_out): Keras' layout
+            shape=(d_in, self.d_out), initializer=init, name="kernel")
+        self.bias = self.add_weight(  # (d_out,)
+            shape=(self.d_out,), initializer=init, name="bias")
 
     def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, d_out)
         return x @ self.kernel + self.bias
@@ -110,11 +129,12 @@ class Dense(keras.layers.Layer):
         return {**super().get_config(), "d_out": self.d_out}
 
 
-# --------------------------------------------------------------------------- models made of layers
+# --------------------------------------------------------- models made of layers
 
 
+@keras.saving.register_keras_serializable(package="nnbook")
 class Sequential(keras.Model):
-    """Layers applied one after another: the whole of keras.Sequential's call, in three lines."""
+    """Layers applied one after another: all of keras.Sequential's call."""
 
     def __init__(self, *layers: keras.layers.Layer, **kwargs):
         super().__init__(**kwargs)
@@ -122,8 +142,10 @@ class Sequential(keras.Model):
             raise ValueError("layers: expected at least one layer, got none")
         for i, layer in enumerate(layers):
             if not isinstance(layer, keras.layers.Layer):
-                raise ValueError(f"layers[{i}]: expected a keras Layer, got {type(layer).__name__}")
-        self.blocks = list(layers)  # a list attribute is tracked: its layers' weights become the model's
+                got = type(layer).__name__
+                raise ValueError(f"layers[{i}]: expected a keras Layer, got {got}")
+        # a list attribute is tracked: its layers' weights become the model's
+        self.blocks = list(layers)
 
     def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, ...) -> (B, ...)
         for layer in self.blocks:  # in the order they were given
@@ -131,35 +153,43 @@ class Sequential(keras.Model):
         return x
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "layers": [keras.saving.serialize_keras_object(l) for l in self.blocks]}
+        layers = [keras.saving.serialize_keras_object(l) for l in self.blocks]
+        return {**super().get_config(), "layers": layers}
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None) -> Sequential:
         config = dict(config)
-        layers = [keras.saving.deserialize_keras_object(l, custom_objects=custom_objects) for l in config.pop("layers")]
+        layers = [keras.saving.deserialize_keras_object(l, custom_objects)
+                  for l in config.pop("layers")]
         return cls(*layers, **config)
 
 
+@keras.saving.register_keras_serializable(package="nnbook")
 class FixedHiddenMLP(keras.Model):
-    """Call is plain Python: a fixed random weight, one layer used twice, a while loop."""
+    """Call is plain Python: a fixed random weight, one layer used twice,
+    a while loop."""
 
     def __init__(self, d_hidden: int = 20, **kwargs):
         super().__init__(**kwargs)
         self.d_hidden = _positive_int("d_hidden", d_hidden)
-        # trainable=False: it is saved and listed in model.weights, but never in trainable_weights.
+        # used twice in call: one set of weights
+        self.linear = Dense(d_hidden, name="linear")
+
+    def build(self, input_shape) -> None:
+        # trainable=False: saved and listed in weights, never in trainable_weights.
         self.fixed_weight = self.add_weight(  # (H, H)
-            shape=(d_hidden, d_hidden),
+            shape=(self.d_hidden, self.d_hidden),
             initializer=keras.initializers.RandomUniform(0.0, 1.0),
             trainable=False,
             name="fixed_weight",
         )
-        self.linear = Dense(d_hidden, name="linear")  # used twice in call: one set of weights
 
     def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, H) -> ()
         x = self.linear(x)  # (B, H)
         x = keras.ops.relu(x @ self.fixed_weight + 1)  # (B, H)
         x = self.linear(x)  # the same layer again: its gradient sums both uses
-        while keras.ops.sum(keras.ops.abs(x)) > 1:  # a Python loop whose trip count depends on the data
+        # data decides how often this loop runs
+        while keras.ops.sum(keras.ops.abs(x)) > 1:
             x = x / 2
         return keras.ops.sum(x)
 
@@ -167,50 +197,52 @@ class FixedHiddenMLP(keras.Model):
         return {**super().get_config(), "d_hidden": self.d_hidden}
 
 
+@keras.saving.register_keras_serializable(package="nnbook")
 class NestMLP(keras.Model):
-    """Nesting: Dense layers inside a Sequential inside this model; weights are found recursively."""
+    """Nesting: Dense layers inside a Sequential inside this model."""
 
-    def __init__(self, widths: _SequenceType[int] = (64, 32), d_out: int = 16, **kwargs):
+    def __init__(self, widths: _SequenceType[int] = (64, 32), d_out: int = 16,
+                 **kwargs):
         super().__init__(**kwargs)
-        if isinstance(widths, (str, bytes)) or not isinstance(widths, _SequenceType) or not widths:
-            raise ValueError(f"widths: expected a non-empty sequence of positive ints, got {widths!r}")
-        for i, width in enumerate(widths):
-            _positive_int(f"widths[{i}]", width)
-        self.widths, self.d_out = tuple(widths), _positive_int("d_out", d_out)
-        self.body = Sequential(  # (B, d_in) -> (B, widths[-1])
-            *[layer for w in widths for layer in (Dense(w), keras.layers.ReLU())], name="body"
-        )
+        self.widths = _widths("widths", widths)
+        self.d_out = _positive_int("d_out", d_out)
+        relu = keras.layers.ReLU
+        blocks = [layer for w in self.widths for layer in (Dense(w), relu())]
+        self.body = Sequential(*blocks, name="body")  # (B, d_in) -> (B, widths[-1])
         self.head = Dense(d_out, name="head")  # (B, widths[-1]) -> (B, d_out)
 
     def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, d_out)
         return self.head(self.body(x))
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "widths": list(self.widths), "d_out": self.d_out}
+        config = {"widths": list(self.widths), "d_out": self.d_out}
+        return {**super().get_config(), **config}
 
 
-# --------------------------------------------------------------------------- training
+# ---------------------------------------------------------------------- training
 
 
 def _check_fit_args(x, y, epochs, lr, batch_size) -> None:
     if not tf.is_tensor(x) or x.shape.rank != 2:
-        raise ValueError(f"x: expected a 2-D tensor (N, d_in), got {getattr(x, 'shape', type(x).__name__)}")
+        raise ValueError(
+            f"x: expected a 2-D tensor (N, d_in), got {getattr(x, 'shape', x)!r}")
     if not tf.is_tensor(y) or y.shape.rank != 2 or y.shape[0] != x.shape[0]:
-        raise ValueError(f"y: expected a 2-D tensor with {x.shape[0]} rows, got {getattr(y, 'shape', type(y).__name__)}")
+        raise ValueError(
+            f"y: expected a 2-D tensor with {x.shape[0]} rows, got {getattr(y, 'shape', y)!r}")
     _positive_int("epochs", epochs)
     _positive_float("lr", lr)
     _positive_int("batch_size", batch_size)
 
 
-def fit_custom_loop(
-    model: keras.Model, x: tf.Tensor, y: tf.Tensor, epochs: int, lr: float, batch_size: int
-) -> list[float]:
-    """Minibatch SGD on mean squared error, batches cut by indexing; returns each epoch's mean loss."""
+def fit_custom_loop(model: keras.Model, x: tf.Tensor, y: tf.Tensor,
+                    epochs: int, lr: float, batch_size: int) -> list[float]:
+    """Minibatch SGD on mean squared error, batches cut by indexing.
+    Returns each epoch's mean loss."""
     _check_fit_args(x, y, epochs, lr, batch_size)
     optimizer = keras.optimizers.SGD(learning_rate=lr)
 
-    # A new graph for each call, so for each model: this step never runs a stale model (see the chapter).
-    # reduce_retracing: the last, smaller batch of an epoch reuses one shape-generic graph.
+    # A new tf.function per call, so per model: never a stale graph (see the
+    # chapter). reduce_retracing: the smaller last batch shares one graph.
     @tf.function(reduce_retracing=True)
     def train_step(xb, yb):
         with tf.GradientTape() as tape:
@@ -222,21 +254,23 @@ def fit_custom_loop(
     n = x.shape[0]
     losses = []
     for _ in range(epochs):
-        total = tf.zeros(())  # summed on the device: one sync per epoch, not per step
+        total = tf.zeros(())  # summed on the device
         order = tf.random.shuffle(tf.range(n))  # a shuffled epoch
         for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
+            idx = order[start:start + batch_size]
             loss = train_step(tf.gather(x, idx), tf.gather(y, idx))
             total += loss * tf.cast(tf.size(idx), loss.dtype)
-        losses.append(float(total) / n)
+        losses.append(float(total) / n)  # one sync per epoch
     return losses
 
 
-def fit_builtin(
-    model: keras.Model, x: tf.Tensor, y: tf.Tensor, epochs: int, lr: float, batch_size: int
-) -> list[float]:
-    """The same training with Keras' built-in Model.fit (it compiles its own step with tf.function)."""
+def fit_builtin(model: keras.Model, x: tf.Tensor, y: tf.Tensor,
+                epochs: int, lr: float, batch_size: int) -> list[float]:
+    """The same training with Keras' built-in Model.fit, which compiles its
+    own step with tf.function. Returns each epoch's mean loss."""
     _check_fit_args(x, y, epochs, lr, batch_size)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss="mean_squared_error")
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
+    optimizer = keras.optimizers.SGD(learning_rate=lr)
+    model.compile(optimizer=optimizer, loss="mean_squared_error")
+    history = model.fit(x, y, epochs=epochs, batch_size=batch_size,
+                        shuffle=True, verbose=0)
     return [float(v) for v in history.history["loss"]]

@@ -1,7 +1,9 @@
-"""Layers, modules and models in PyTorch: the classes of the chapter "Layers, modules and models".
+"""Layers, modules and models in PyTorch: the classes of the chapter
+"Layers, modules and models".
 
-Mirrors `nnbook.tf.layers` class for class, in the same order; read the two files side by side.
-Shapes in comments: B is the batch size, d_in / d_out / H are feature sizes.
+Mirrors `nnbook.tf.layers` class for class, in the same order; read the two
+files side by side. Shapes in comments: B is the batch size, d_in / d_out / H
+are feature sizes.
 """
 
 from __future__ import annotations
@@ -34,66 +36,80 @@ def _positive_int(name: str, value) -> int:
 
 
 def _positive_float(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not 0 < value < math.inf):
         raise ValueError(f"{name}: expected a positive number, got {value!r}")
     return float(value)
 
 
-# --------------------------------------------------------------------------- a model is parameters + computation
+def _widths(name: str, value) -> tuple[int, ...]:
+    if (isinstance(value, (str, bytes)) or not isinstance(value, _SequenceType)
+            or not value):
+        raise ValueError(
+            f"{name}: expected a non-empty sequence of positive ints, got {value!r}")
+    return tuple(_positive_int(f"{name}[{i}]", w) for i, w in enumerate(value))
+
+
+# ---------------------------------------------- a model is parameters + computation
 
 
 class LinearRegressionScratch:
-    """y_hat = x @ w + b from two bare tensors: no nn.Module, no optimizer, nothing hidden."""
+    """y_hat = x @ w + b from two bare tensors: no nn.Module, no optimizer."""
 
-    def __init__(self, d_in: int, sigma: float = 0.01, device: torch.device | str = "cpu"):
+    def __init__(self, d_in: int, sigma: float = 0.01, device="cpu"):
         _positive_int("d_in", d_in)
         _positive_float("sigma", sigma)
-        self.w = (torch.randn(d_in, 1, device=device) * sigma).requires_grad_()  # (d_in, 1)
+        w = torch.randn(d_in, 1, device=device) * sigma
+        self.w = w.requires_grad_()  # (d_in, 1)
         self.b = torch.zeros(1, device=device, requires_grad=True)  # (1,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, 1)
         return x @ self.w + self.b
 
-    def loss(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # (B, 1), (B, 1) -> ()
-        return ((y_hat - y) ** 2 / 2).mean()
+    def loss(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return ((y_hat - y) ** 2 / 2).mean()  # (B, 1), (B, 1) -> ()
 
     def parameters(self) -> list[torch.Tensor]:
         return [self.w, self.b]
 
 
 class LinearRegression(nn.Module):
-    """The same model as a module: nn.Linear holds w and b, and the module finds them for us."""
+    """The same model as a module: nn.Linear holds w and b, and the module
+    finds them for us."""
 
     def __init__(self, d_in: int, sigma: float = 0.01):
         super().__init__()
         _positive_int("d_in", d_in)
         _positive_float("sigma", sigma)
         self.linear = nn.Linear(d_in, 1)  # weight (1, d_in), bias (1,)
-        nn.init.normal_(self.linear.weight, std=sigma)  # the same start as LinearRegressionScratch
+        # the same start as LinearRegressionScratch
+        nn.init.normal_(self.linear.weight, std=sigma)
         nn.init.zeros_(self.linear.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, 1)
         return self.linear(x)
 
 
-# --------------------------------------------------------------------------- layers
+# ------------------------------------------------------------------------ layers
 
 
 class Dense(LazyModuleMixin, nn.Module):
-    """y = x @ W.T + b, with d_in read from the first input (what nn.LazyLinear does)."""
+    """y = x @ W.T + b, with d_in read from the first input (as in
+    nn.LazyLinear)."""
 
     def __init__(self, d_out: int):
         super().__init__()
         self.d_out = _positive_int("d_out", d_out)
-        # Placeholders without a shape: the optimizer can already hold them, the first forward fills them.
+        # No shape yet: placeholders that an optimizer can already hold.
         self.weight = UninitializedParameter()  # (d_out, d_in): PyTorch's layout
         self.bias = UninitializedParameter()  # (d_out,)
 
-    def initialize_parameters(self, x: torch.Tensor) -> None:  # LazyModuleMixin calls it before the first forward
+    def initialize_parameters(self, x: torch.Tensor) -> None:
+        # LazyModuleMixin calls this with the input, just before the first forward.
         if not self.has_uninitialized_params():
             return
         d_in = x.shape[-1]
-        bound = 1 / math.sqrt(d_in)  # nn.Linear's default: U(-1/sqrt(d_in), 1/sqrt(d_in))
+        bound = 1 / math.sqrt(d_in)  # nn.Linear's default range
         with torch.no_grad():
             self.weight.materialize((self.d_out, d_in))
             self.bias.materialize((self.d_out,))
@@ -104,11 +120,11 @@ class Dense(LazyModuleMixin, nn.Module):
         return x @ self.weight.T + self.bias
 
 
-# --------------------------------------------------------------------------- models made of layers
+# --------------------------------------------------------- models made of layers
 
 
 class Sequential(nn.Module):
-    """Layers applied one after another: the whole of nn.Sequential's forward, in three lines."""
+    """Layers applied one after another: all of nn.Sequential's forward."""
 
     def __init__(self, *layers: nn.Module):
         super().__init__()
@@ -116,8 +132,10 @@ class Sequential(nn.Module):
             raise ValueError("layers: expected at least one layer, got none")
         for i, layer in enumerate(layers):
             if not isinstance(layer, nn.Module):
-                raise ValueError(f"layers[{i}]: expected an nn.Module, got {type(layer).__name__}")
-            self.add_module(str(i), layer)  # registered as "0", "1", ...: the names nn.Sequential uses
+                got = type(layer).__name__
+                raise ValueError(f"layers[{i}]: expected an nn.Module, got {got}")
+            # registered as "0", "1", ...: the names nn.Sequential uses
+            self.add_module(str(i), layer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, ...) -> (B, ...)
         for layer in self.children():  # in the order they were added
@@ -126,84 +144,90 @@ class Sequential(nn.Module):
 
 
 class FixedHiddenMLP(nn.Module):
-    """Forward is plain Python: a fixed random weight, one layer used twice, a while loop."""
+    """Forward is plain Python: a fixed random weight, one layer used twice,
+    a while loop."""
 
     def __init__(self, d_hidden: int = 20):
         super().__init__()
         self.d_hidden = _positive_int("d_hidden", d_hidden)
-        # A buffer, not a parameter: it moves with .to(device) and is saved, but it is never trained.
-        self.register_buffer("fixed_weight", torch.rand(d_hidden, d_hidden))  # (H, H)
-        self.linear = Dense(d_hidden)  # used twice in forward: one set of parameters
+        # used twice in forward: one set of weights
+        self.linear = Dense(d_hidden)
+        # A buffer: saved and moved by .to(device) with the model, never trained.
+        fixed = torch.rand(d_hidden, d_hidden)  # (H, H)
+        self.register_buffer("fixed_weight", fixed)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, H) -> ()
         x = self.linear(x)  # (B, H)
         x = torch.relu(x @ self.fixed_weight + 1)  # (B, H)
         x = self.linear(x)  # the same layer again: its gradient sums both uses
-        while x.abs().sum() > 1:  # a Python loop whose trip count depends on the data
+        # data decides how often this loop runs
+        while x.abs().sum() > 1:
             x = x / 2
         return x.sum()
 
 
 class NestMLP(nn.Module):
-    """Nesting: Dense layers inside a Sequential inside this model; parameters are found recursively."""
+    """Nesting: Dense layers inside a Sequential inside this model."""
 
     def __init__(self, widths: _SequenceType[int] = (64, 32), d_out: int = 16):
         super().__init__()
-        if isinstance(widths, (str, bytes)) or not isinstance(widths, _SequenceType) or not widths:
-            raise ValueError(f"widths: expected a non-empty sequence of positive ints, got {widths!r}")
-        for i, width in enumerate(widths):
-            _positive_int(f"widths[{i}]", width)
-        _positive_int("d_out", d_out)
-        self.body = Sequential(*[layer for w in widths for layer in (Dense(w), nn.ReLU())])  # (B, d_in) -> (B, widths[-1])
+        self.widths = _widths("widths", widths)
+        self.d_out = _positive_int("d_out", d_out)
+        blocks = [layer for w in self.widths for layer in (Dense(w), nn.ReLU())]
+        self.body = Sequential(*blocks)  # (B, d_in) -> (B, widths[-1])
         self.head = Dense(d_out)  # (B, widths[-1]) -> (B, d_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, d_out)
         return self.head(self.body(x))
 
 
-# --------------------------------------------------------------------------- training
+# ---------------------------------------------------------------------- training
 
 
 def _check_fit_args(x, y, epochs, lr, batch_size) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim != 2:
-        raise ValueError(f"x: expected a 2-D tensor (N, d_in), got {getattr(x, 'shape', type(x).__name__)}")
+        raise ValueError(
+            f"x: expected a 2-D tensor (N, d_in), got {getattr(x, 'shape', x)!r}")
     if not isinstance(y, torch.Tensor) or y.ndim != 2 or len(y) != len(x):
-        raise ValueError(f"y: expected a 2-D tensor with {len(x)} rows, got {getattr(y, 'shape', type(y).__name__)}")
+        raise ValueError(
+            f"y: expected a 2-D tensor with {len(x)} rows, got {getattr(y, 'shape', y)!r}")
     _positive_int("epochs", epochs)
     _positive_float("lr", lr)
     _positive_int("batch_size", batch_size)
 
 
-def fit_custom_loop(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float, batch_size: int
-) -> list[float]:
-    """Minibatch SGD on mean squared error, batches cut by indexing; returns each epoch's mean loss."""
+def fit_custom_loop(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                    epochs: int, lr: float, batch_size: int) -> list[float]:
+    """Minibatch SGD on mean squared error, batches cut by indexing.
+    Returns each epoch's mean loss."""
     _check_fit_args(x, y, epochs, lr, batch_size)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
     for _ in range(epochs):
-        total = torch.zeros((), device=x.device)  # summed on the device: one sync per epoch, not per step
-        for idx in torch.randperm(len(x), device=x.device).split(batch_size):  # a shuffled epoch
+        total = torch.zeros((), device=x.device)  # summed on the device
+        order = torch.randperm(len(x), device=x.device)  # a shuffled epoch
+        for idx in order.split(batch_size):
             loss = nn.functional.mse_loss(model(x[idx]), y[idx])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.detach() * len(idx)
-        losses.append(total.item() / len(x))
+        losses.append(total.item() / len(x))  # one sync per epoch
     return losses
 
 
-def fit_builtin(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float, batch_size: int
-) -> list[float]:
-    """The same loop, with batches from PyTorch's built-in DataLoader (it shuffles and collates samples)."""
+def fit_builtin(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                epochs: int, lr: float, batch_size: int) -> list[float]:
+    """The same loop, with batches from PyTorch's built-in DataLoader.
+    Returns each epoch's mean loss."""
     _check_fit_args(x, y, epochs, lr, batch_size)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True)
+    data = TensorDataset(x, y)
+    loader = DataLoader(data, batch_size=batch_size, shuffle=True)
     losses = []
     for _ in range(epochs):
         total = torch.zeros((), device=x.device)
-        for xb, yb in loader:  # each batch: batch_size single-sample lookups, then torch.stack
+        for xb, yb in loader:  # per batch: batch_size lookups data[i], then a stack
             loss = nn.functional.mse_loss(model(xb), yb)
             optimizer.zero_grad()
             loss.backward()

@@ -49,14 +49,27 @@ def test_without_a_repository_the_first_cell_explains_how_to_install(tmp_path):
     assert "pip install -e code" in notebook.cells[0].source
 
 
+def printed(cell) -> list[str]:
+    """What a cell printed and displayed as text: the numbers a reader sees (glue records are not shown)."""
+    texts = [output.get("text") or output.get("data", {}).get("text/plain", "") for output in cell.get("outputs", [])
+             if output.output_type in ("stream", "execute_result", "display_data")]
+    return [text for text in texts if text]
+
+
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_chapter_notebook_runs_top_to_bottom_in_a_fresh_kernel_outside_the_repository(book, framework, tmp_path):
+def test_chapter_notebook_runs_top_to_bottom_in_a_fresh_kernel_outside_the_repository(book, framework, tmp_path,
+                                                                                     monkeypatch):
+    """...and, seeds being fixed, prints what the build printed (timings, tagged `timing`, aside)."""
+    monkeypatch.setenv("NNBOOK_PROFILE", "quick")  # the profile `book` was built with; the kernel inherits it
     html = book / "_build" / "html"
     for path in sorted(html.rglob(f"*-{framework}.ipynb")):
-        notebook = nbformat.read(path, as_version=4)
+        built = nbformat.read(path, as_version=4)
         other = ({*FRAMEWORKS} - {framework}).pop()
-        assert not any(other in tags(cell) for cell in notebook.cells), path.name
-        NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-        errors = [output for cell in notebook.cells if cell.cell_type == "code"
-                  for output in cell.outputs if output.output_type == "error"]
+        assert not any(other in tags(cell) for cell in built.cells), path.name
+        rerun = nbformat.read(path, as_version=4)
+        NotebookClient(rerun, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+        errors = [output for cell in rerun.cells for output in cell.get("outputs", []) if output.output_type == "error"]
         assert not errors, f"{path.name}: {errors}"
+        for before, after in zip(built.cells, rerun.cells):
+            if before.cell_type == "code" and "timing" not in tags(before):
+                assert printed(after) == printed(before), f"{path.name}: {before.source[:200]}"

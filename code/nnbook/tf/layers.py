@@ -15,6 +15,8 @@ import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up log
 import keras
 import tensorflow as tf
 
+from nnbook import checks
+
 __all__ = [
     "LinearRegressionScratch",
     "LinearRegression",
@@ -27,27 +29,6 @@ __all__ = [
 ]
 
 
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}: expected a positive int, got {value!r}")
-    return value
-
-
-def _positive_float(name: str, value) -> float:
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not 0 < value < math.inf):
-        raise ValueError(f"{name}: expected a positive number, got {value!r}")
-    return float(value)
-
-
-def _widths(name: str, value) -> tuple[int, ...]:
-    if (isinstance(value, (str, bytes)) or not isinstance(value, _SequenceType)
-            or not value):
-        raise ValueError(
-            f"{name}: expected a non-empty sequence of positive ints, got {value!r}")
-    return tuple(_positive_int(f"{name}[{i}]", w) for i, w in enumerate(value))
-
-
 # ---------------------------------------------- a model is parameters + computation
 
 
@@ -55,8 +36,8 @@ class LinearRegressionScratch:
     """y_hat = x @ w + b from two bare variables: no keras.Model, no optimizer."""
 
     def __init__(self, d_in: int, sigma: float = 0.01):
-        _positive_int("d_in", d_in)
-        _positive_float("sigma", sigma)
+        checks.positive_int("d_in", d_in)
+        checks.positive_float("sigma", sigma)
         # Variables go where the enclosing `with tf.device(...)` puts them.
         w = tf.random.normal((d_in, 1), stddev=sigma)
         self.w = tf.Variable(w)  # (d_in, 1)
@@ -79,8 +60,8 @@ class LinearRegression(keras.Model):
 
     def __init__(self, d_in: int, sigma: float = 0.01, **kwargs):
         super().__init__(**kwargs)
-        self.d_in = _positive_int("d_in", d_in)
-        self.sigma = _positive_float("sigma", sigma)
+        self.d_in = checks.positive_int("d_in", d_in)
+        self.sigma = checks.positive_float("sigma", sigma)
         self.linear = keras.layers.Dense(  # kernel (d_in, 1), bias (1,)
             1,
             # the same start as LinearRegressionScratch
@@ -110,7 +91,7 @@ class Dense(keras.layers.Layer):
 
     def __init__(self, d_out: int, **kwargs):
         super().__init__(**kwargs)
-        self.d_out = _positive_int("d_out", d_out)
+        self.d_out = checks.positive_int("d_out", d_out)
         # No weights yet: Keras calls build() with the input's shape first.
 
     def build(self, input_shape) -> None:
@@ -171,7 +152,7 @@ class FixedHiddenMLP(keras.Model):
 
     def __init__(self, d_hidden: int = 20, **kwargs):
         super().__init__(**kwargs)
-        self.d_hidden = _positive_int("d_hidden", d_hidden)
+        self.d_hidden = checks.positive_int("d_hidden", d_hidden)
         # used twice in call: one set of weights
         self.linear = Dense(d_hidden, name="linear")
 
@@ -204,8 +185,8 @@ class NestMLP(keras.Model):
     def __init__(self, widths: _SequenceType[int] = (64, 32), d_out: int = 16,
                  **kwargs):
         super().__init__(**kwargs)
-        self.widths = _widths("widths", widths)
-        self.d_out = _positive_int("d_out", d_out)
+        self.widths = checks.widths("widths", widths)
+        self.d_out = checks.positive_int("d_out", d_out)
         relu = keras.layers.ReLU
         blocks = [layer for w in self.widths for layer in (Dense(w), relu())]
         self.body = Sequential(*blocks, name="body")  # (B, d_in) -> (B, widths[-1])
@@ -229,9 +210,9 @@ def _check_fit_args(x, y, epochs, lr, batch_size) -> None:
     if not tf.is_tensor(y) or y.shape.rank != 2 or y.shape[0] != x.shape[0]:
         raise ValueError(
             f"y: expected a 2-D tensor with {x.shape[0]} rows, got {getattr(y, 'shape', y)!r}")
-    _positive_int("epochs", epochs)
-    _positive_float("lr", lr)
-    _positive_int("batch_size", batch_size)
+    checks.positive_int("epochs", epochs)
+    checks.positive_float("lr", lr)
+    checks.positive_int("batch_size", batch_size)
 
 
 def fit_custom_loop(model: keras.Model, x: tf.Tensor, y: tf.Tensor,

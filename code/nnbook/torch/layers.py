@@ -17,6 +17,8 @@ from torch.nn.modules.lazy import LazyModuleMixin
 from torch.nn.parameter import UninitializedParameter
 from torch.utils.data import DataLoader, TensorDataset
 
+from nnbook import checks
+
 __all__ = [
     "LinearRegressionScratch",
     "LinearRegression",
@@ -29,27 +31,6 @@ __all__ = [
 ]
 
 
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}: expected a positive int, got {value!r}")
-    return value
-
-
-def _positive_float(name: str, value) -> float:
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not 0 < value < math.inf):
-        raise ValueError(f"{name}: expected a positive number, got {value!r}")
-    return float(value)
-
-
-def _widths(name: str, value) -> tuple[int, ...]:
-    if (isinstance(value, (str, bytes)) or not isinstance(value, _SequenceType)
-            or not value):
-        raise ValueError(
-            f"{name}: expected a non-empty sequence of positive ints, got {value!r}")
-    return tuple(_positive_int(f"{name}[{i}]", w) for i, w in enumerate(value))
-
-
 # ---------------------------------------------- a model is parameters + computation
 
 
@@ -57,8 +38,8 @@ class LinearRegressionScratch:
     """y_hat = x @ w + b from two bare tensors: no nn.Module, no optimizer."""
 
     def __init__(self, d_in: int, sigma: float = 0.01, device="cpu"):
-        _positive_int("d_in", d_in)
-        _positive_float("sigma", sigma)
+        checks.positive_int("d_in", d_in)
+        checks.positive_float("sigma", sigma)
         w = torch.randn(d_in, 1, device=device) * sigma
         self.w = w.requires_grad_()  # (d_in, 1)
         self.b = torch.zeros(1, device=device, requires_grad=True)  # (1,)
@@ -79,8 +60,8 @@ class LinearRegression(nn.Module):
 
     def __init__(self, d_in: int, sigma: float = 0.01):
         super().__init__()
-        _positive_int("d_in", d_in)
-        _positive_float("sigma", sigma)
+        checks.positive_int("d_in", d_in)
+        checks.positive_float("sigma", sigma)
         self.linear = nn.Linear(d_in, 1)  # weight (1, d_in), bias (1,)
         # the same start as LinearRegressionScratch
         nn.init.normal_(self.linear.weight, std=sigma)
@@ -99,7 +80,7 @@ class Dense(LazyModuleMixin, nn.Module):
 
     def __init__(self, d_out: int):
         super().__init__()
-        self.d_out = _positive_int("d_out", d_out)
+        self.d_out = checks.positive_int("d_out", d_out)
         # No shape yet: placeholders that an optimizer can already hold.
         self.weight = UninitializedParameter()  # (d_out, d_in): PyTorch's layout
         self.bias = UninitializedParameter()  # (d_out,)
@@ -149,7 +130,7 @@ class FixedHiddenMLP(nn.Module):
 
     def __init__(self, d_hidden: int = 20):
         super().__init__()
-        self.d_hidden = _positive_int("d_hidden", d_hidden)
+        self.d_hidden = checks.positive_int("d_hidden", d_hidden)
         # used twice in forward: one set of weights
         self.linear = Dense(d_hidden)
         # A buffer: saved and moved by .to(device) with the model, never trained.
@@ -171,8 +152,8 @@ class NestMLP(nn.Module):
 
     def __init__(self, widths: _SequenceType[int] = (64, 32), d_out: int = 16):
         super().__init__()
-        self.widths = _widths("widths", widths)
-        self.d_out = _positive_int("d_out", d_out)
+        self.widths = checks.widths("widths", widths)
+        self.d_out = checks.positive_int("d_out", d_out)
         blocks = [layer for w in self.widths for layer in (Dense(w), nn.ReLU())]
         self.body = Sequential(*blocks)  # (B, d_in) -> (B, widths[-1])
         self.head = Dense(d_out)  # (B, widths[-1]) -> (B, d_out)
@@ -191,9 +172,9 @@ def _check_fit_args(x, y, epochs, lr, batch_size) -> None:
     if not isinstance(y, torch.Tensor) or y.ndim != 2 or len(y) != len(x):
         raise ValueError(
             f"y: expected a 2-D tensor with {len(x)} rows, got {getattr(y, 'shape', y)!r}")
-    _positive_int("epochs", epochs)
-    _positive_float("lr", lr)
-    _positive_int("batch_size", batch_size)
+    checks.positive_int("epochs", epochs)
+    checks.positive_float("lr", lr)
+    checks.positive_int("batch_size", batch_size)
 
 
 def fit_custom_loop(model: nn.Module, x: torch.Tensor, y: torch.Tensor,

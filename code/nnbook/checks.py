@@ -1,0 +1,24 @@
+"""Argument checks shared by both frameworks' models: each raises ValueError naming the argument."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+
+def positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    return value
+
+
+def positive_float(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"{name}: expected a positive number, got {value!r}")
+    return float(value)
+
+
+def widths(name: str, value) -> tuple[int, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
+        raise ValueError(f"{name}: expected a non-empty sequence of positive ints, got {value!r}")
+    return tuple(positive_int(f"{name}[{i}]", width) for i, width in enumerate(value))

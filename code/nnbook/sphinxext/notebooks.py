@@ -18,6 +18,7 @@ from docutils import nodes
 
 from .build_key import KEY_TAG
 from .framework_tabs import FRAMEWORKS
+from .notebook_markdown import for_framework, glue_values
 
 EXTRAS = {"pytorch": "torch", "tensorflow": "tf"}  # the package extra that brings each framework
 
@@ -43,17 +44,21 @@ def install_cell(framework: str, repository_url: str, branch: str) -> nbformat.N
     return nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": ["nnbook-install"]})
 
 
-def framework_notebook(executed: nbformat.NotebookNode, framework: str, repository_url: str, branch: str):
-    """The executed notebook reduced to the untagged cells and `framework`'s cells."""
+def framework_notebook(executed: nbformat.NotebookNode, framework: str, repository_url: str, branch: str,
+                       glued: dict[str, str] | None = None, source_dir: Path = Path(".")):
+    """The executed notebook reduced to the untagged cells and `framework`'s cells, its markdown resolved
+    for that framework: `glued` values by name, `source_dir` the chapter's folder (for `literalinclude`)."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"framework: expected one of {list(FRAMEWORKS)}, got {framework!r}")
     others = set(FRAMEWORKS) - {framework}
     notebook = nbformat.from_dict(executed)
-    notebook.cells = [install_cell(framework, repository_url, branch)] + [
-        cell
-        for cell in executed.cells
-        if not (set(cell.get("metadata", {}).get("tags", [])) & (others | {KEY_TAG}))
-    ]
+    notebook.cells = [install_cell(framework, repository_url, branch)]
+    for cell in nbformat.from_dict(executed).cells:
+        if set(cell.get("metadata", {}).get("tags", [])) & (others | {KEY_TAG}):
+            continue
+        if cell.cell_type == "markdown":
+            cell.source = for_framework(cell.source, framework, glued or {}, source_dir)
+        notebook.cells.append(cell)
     notebook.metadata.pop("jupytext", None)  # the notebook is a notebook now, not a MyST text file
     return notebook
 
@@ -67,7 +72,8 @@ def write_notebooks(app, exception) -> None:
         executed = nbformat.read(executed_dir / f"{docname}.ipynb", as_version=4)
         for framework in FRAMEWORKS:
             notebook = framework_notebook(
-                executed, framework, app.config.nnbook_repository_url, app.config.nnbook_repository_branch
+                executed, framework, app.config.nnbook_repository_url, app.config.nnbook_repository_branch,
+                glue_values(executed_dir / f"{docname}.glue.json"), Path(app.env.doc2path(docname)).parent,
             )
             target = Path(app.outdir, notebook_name(docname, framework))
             target.parent.mkdir(parents=True, exist_ok=True)

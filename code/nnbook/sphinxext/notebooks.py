@@ -17,7 +17,7 @@ import nbformat
 from docutils import nodes
 
 from .build_key import KEY_TAG
-from .framework_tabs import FRAMEWORKS
+from .framework_tabs import FRAMEWORKS, framework_of
 from .notebook_markdown import for_framework, glue_values
 
 EXTRAS = {"pytorch": "torch", "tensorflow": "tf"}  # the package extra that brings each framework
@@ -37,7 +37,8 @@ def install_cell(framework: str, repository_url: str, branch: str) -> nbformat.N
         'if importlib.util.find_spec("nnbook") is None:',
     ]
     if repository_url:
-        spec = f"nnbook[{EXTRAS[framework]}] @ git+{repository_url.rstrip('/')}.git@{branch}#subdirectory=code"
+        repository = repository_url.rstrip("/").removesuffix(".git")
+        spec = f"nnbook[{EXTRAS[framework]}] @ git+{repository}.git@{branch}#subdirectory=code"
         lines.append(f'    %pip install --quiet "{spec}"')
     else:
         lines.append('    raise ModuleNotFoundError("Install the book\'s package first: `pip install -e code` in a clone of the book\'s repository.")')
@@ -102,8 +103,6 @@ def download_links(app, docname: str) -> nodes.raw:
 
 def add_download_links(app, doctree: nodes.document) -> None:
     """On `doctree-read`: link the notebooks under the title of every chapter with framework cells."""
-    from .framework_tabs import framework_of
-
     docname = app.env.docname
     app.env.nnbook_framework_docs.discard(docname)
     if not any(framework_of(node) for node in doctree.findall(nodes.container)):

@@ -9,6 +9,10 @@ fi
 # shellcheck disable=SC1091
 source .venv/bin/activate
 pip install --quiet --disable-pip-version-check -r requirements.txt
+if ! command -v dot >/dev/null; then  # model diagrams need Debian's graphviz
+  echo "Installing Debian's graphviz for the model diagrams" >&2
+  ${SUDO:-$([ "$(id -u)" = 0 ] || echo sudo)} apt-get install -y -q graphviz >/dev/null
+fi
 # Machines without internet keep dataset copies here (see ../shared/data/README.md); nnbook searches it first.
 if [ -z "${NNBOOK_DATA_MIRROR:-}" ] && [ -d ../shared/data ]; then
   NNBOOK_DATA_MIRROR="$(cd ../shared/data && pwd)"

@@ -26,9 +26,13 @@ def test_quick_build_of_the_whole_book_renders_every_chapter_without_log_noise(b
     assert not noisy, f"framework log noise or tracebacks in {noisy}"
 
 
-def test_each_chapter_states_its_profile(book):
-    chapter = (book / "_build" / "html" / "book" / "layers-modules-models.html").read_text()
-    assert "Built with the <code class=\"docutils literal notranslate\"><span class=\"pre\">quick</span></code> profile" in chapter
+def test_each_chapter_states_its_profile_and_data(book):
+    chapters = [page for page in (book / "_build" / "html" / "book").glob("*.html") if "nnbook-downloads" in page.read_text()]
+    assert len(chapters) >= 1
+    for chapter in chapters:
+        text = chapter.read_text()
+        assert 'Built with the <code class="docutils literal notranslate"><span class="pre">quick</span></code> profile' in text, chapter.name
+        assert "Data: " in text, chapter.name
 
 
 def test_unchanged_rebuild_executes_nothing(book):

@@ -6,6 +6,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from conftest import FIXTURES, assert_built, build_book
+
 from nnbook.sphinxext.notebooks import framework_notebook
 
 FRAMEWORKS = ("pytorch", "tensorflow")
@@ -35,6 +37,19 @@ def test_first_cell_installs_the_package_with_its_framework_from_the_configured_
 
 def test_notebooks_carry_the_build_outputs(fixture_book):
     notebook = nbformat.read(fixture_book / "chapter-pytorch.ipynb", as_version=4)
+    outputs = [cell.outputs for cell in notebook.cells if "pytorch" in tags(cell)]
+    assert outputs[0][0]["text"] == "pytorch one\n"
+
+
+def test_notebooks_keep_outputs_when_the_chapter_is_reread_from_the_execution_cache(copy_of, tmp_path):
+    source = copy_of(FIXTURES / "tabs_book")
+    assert_built(build_book(source, tmp_path / "out"))
+    chapter = source / "chapter.md"
+    chapter.write_text(chapter.read_text().replace("Prose between two runs.", "Prose, edited, between two runs."))
+    result = build_book(source, tmp_path / "out")  # re-read, but the code cells are unchanged: a cache hit
+    assert_built(result)
+    assert "Using cached notebook" in result.stdout + result.stderr
+    notebook = nbformat.read(tmp_path / "out" / "_build" / "html" / "chapter-pytorch.ipynb", as_version=4)
     outputs = [cell.outputs for cell in notebook.cells if "pytorch" in tags(cell)]
     assert outputs[0][0]["text"] == "pytorch one\n"
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import html
 import posixpath
+from contextlib import suppress
 from pathlib import Path
 
 import nbformat
 from docutils import nodes
+from jupyter_cache import get_cache
 
 from .build_key import KEY_TAG
 from .framework_tabs import FRAMEWORKS, framework_of
@@ -64,13 +66,26 @@ def framework_notebook(executed: nbformat.NotebookNode, framework: str, reposito
     return notebook
 
 
+def executed_notebook(app, docname: str) -> nbformat.NotebookNode:
+    """The chapter as executed, outputs included.
+
+    myst-nb writes `jupyter_execute/<page>.ipynb` from the notebook it parsed, which holds no outputs when they
+    came from jupyter-cache (and, after a fresh run, stream chunks it merged in place): the outputs are taken
+    from the cache record matching the notebook's code cells instead.
+    """
+    notebook = nbformat.read(Path(app.env.mystnb_config.output_folder, f"{docname}.ipynb"), as_version=4)
+    with suppress(KeyError):  # no record: not executed through the cache (execution off or forced)
+        _, notebook = get_cache(app.env.mystnb_config.execution_cache_path).merge_match_into_notebook(notebook)
+    return notebook
+
+
 def write_notebooks(app, exception) -> None:
     """After an HTML build: write both notebooks of every chapter that has framework cells."""
     if exception is not None or app.builder.format != "html":
         return
     executed_dir = Path(app.env.mystnb_config.output_folder)
     for docname in sorted(app.env.nnbook_framework_docs):
-        executed = nbformat.read(executed_dir / f"{docname}.ipynb", as_version=4)
+        executed = executed_notebook(app, docname)
         for framework in FRAMEWORKS:
             notebook = framework_notebook(
                 executed, framework, app.config.nnbook_repository_url, app.config.nnbook_repository_branch,

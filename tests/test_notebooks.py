@@ -64,11 +64,12 @@ def test_without_a_repository_the_first_cell_explains_how_to_install(tmp_path):
     assert "pip install -e code" in notebook.cells[0].source
 
 
-def printed(cell) -> list[str]:
-    """What a cell printed and displayed as text: the numbers a reader sees (glue records are not shown)."""
-    texts = [output.get("text") or output.get("data", {}).get("text/plain", "") for output in cell.get("outputs", [])
-             if output.output_type in ("stream", "execute_result", "display_data")]
-    return [text for text in texts if text]
+def printed(cell) -> str:
+    """What a cell printed and displayed as text: the numbers a reader sees (glue records are not shown).
+    Joined, since a kernel may split one cell's printing into several stream outputs."""
+    return "".join(output.get("text") or output.get("data", {}).get("text/plain", "")
+                   for output in cell.get("outputs", [])
+                   if output.output_type in ("stream", "execute_result", "display_data"))
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

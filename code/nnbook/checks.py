@@ -22,3 +22,9 @@ def widths(name: str, value) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
         raise ValueError(f"{name}: expected a non-empty sequence of positive ints, got {value!r}")
     return tuple(positive_int(f"{name}[{i}]", width) for i, width in enumerate(value))
+
+
+def one_of(name: str, value, choices: Sequence):
+    if isinstance(value, bool) or value not in choices:
+        raise ValueError(f"{name}: expected one of {list(choices)!r}, got {value!r}")
+    return value

@@ -32,7 +32,12 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal, Union
 
 import numpy as np
-import pooch
+
+with warnings.catch_warnings():
+    # pooch imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets; the layer shows bars only in
+    # a terminal anyway, and the warning would land in the book's pages
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import pooch
 
 __all__ = [
     "CACHE_ENV",

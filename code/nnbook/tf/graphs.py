@@ -1,0 +1,173 @@
+"""Computational graphs in TensorFlow / Keras: the model and helpers of the chapter
+"Computational graphs: Sequential, Functional, subclassing".
+
+Mirrors `nnbook.torch.graphs` name for name, in the same order. Keras has one name more,
+`build_functional_model`: PyTorch has no Functional API. Shapes in comments: B is the
+batch size, D the width of both towers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
+import keras
+import numpy as np
+import tensorflow as tf
+
+from nnbook import catalogue, checks
+
+__all__ = [
+    "TwoTowerConfig",
+    "build_functional_model",
+    "TwoTowerModel",
+    "load_numpy_weights",
+    "catalogue_layer",
+    "measure_layer",
+]
+
+
+# --------------------------------------------------- a two-input, two-output model
+
+
+@dataclass
+class TwoTowerConfig:
+    d_query: int = 12  # query features
+    d_item: int = 8  # item features
+    d_model: int = 16  # D: the width of both towers
+    n_classes: int = 5  # item categories
+
+    def __post_init__(self):
+        for name in ("d_query", "d_item", "d_model", "n_classes"):
+            checks.positive_int(name, getattr(self, name))
+
+
+def build_functional_model(config: TwoTowerConfig | None = None) -> keras.Model:
+    """TwoTowerModel with the Functional API: calling layers on symbolic inputs
+    records the graph, and keras.Model(inputs, outputs) wraps it."""
+    config = config or TwoTowerConfig()
+    query = keras.Input(shape=(config.d_query,), name="query")  # (B, d_query)
+    item = keras.Input(shape=(config.d_item,), name="item")  # (B, d_item)
+    shared = keras.layers.Dense(config.d_model, activation="relu", name="shared")
+    q = keras.layers.Dense(config.d_model, name="query_proj")(query)  # (B, D)
+    q = keras.layers.Add(name="query_residual")([q, shared(q)])  # around shared
+    i = keras.layers.Dense(config.d_model, name="item_proj")(item)  # (B, D)
+    i = keras.layers.Add(name="item_residual")([i, shared(i)])  # the same weights
+    score = keras.layers.Dot(axes=-1, name="score")([q, i])  # (B, 1)
+    both = keras.layers.Concatenate(name="concat")([q, i])  # (B, 2D)
+    category = keras.layers.Dense(config.n_classes, name="category")(both)
+    return keras.Model(inputs={"query": query, "item": item},
+                       outputs={"category": category, "score": score},
+                       name="two_tower")
+
+
+def _check_input(name: str, x, width: int) -> None:
+    shape = tuple(getattr(x, "shape", ()))
+    if len(shape) != 2 or shape[-1] != width:
+        raise ValueError(f"{name}: expected a tensor of shape (B, {width}), got {shape}")
+
+
+@keras.saving.register_keras_serializable(package="nnbook")
+class TwoTowerModel(keras.Model):
+    """Two inputs (query, item); one layer shared by both towers, with a residual
+    connection around it; two outputs: a matching score and category logits."""
+
+    def __init__(self, config: TwoTowerConfig | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config = config or TwoTowerConfig()
+        self.query_proj = keras.layers.Dense(config.d_model, name="query_proj")
+        self.item_proj = keras.layers.Dense(config.d_model, name="item_proj")
+        self.shared = keras.layers.Dense(config.d_model, name="shared")  # 2 towers
+        self.category = keras.layers.Dense(config.n_classes, name="category")
+        # every shape is known from the config: weights now, as in PyTorch
+        self.build({"query": (None, config.d_query),
+                    "item": (None, config.d_item)})
+
+    def build(self, input_shape: dict) -> None:
+        self.query_proj.build(input_shape["query"])
+        self.item_proj.build(input_shape["item"])
+        self.shared.build((None, self.config.d_model))
+        self.category.build((None, 2 * self.config.d_model))
+
+    def call(self, inputs: dict) -> dict:
+        _check_input("query", inputs["query"], self.config.d_query)
+        _check_input("item", inputs["item"], self.config.d_item)
+        q = self.query_proj(inputs["query"])  # (B, D)
+        q = q + keras.ops.relu(self.shared(q))  # residual around shared
+        i = self.item_proj(inputs["item"])  # (B, D)
+        i = i + keras.ops.relu(self.shared(i))  # the same weights again
+        score = keras.ops.sum(q * i, axis=-1, keepdims=True)  # (B, 1)
+        both = keras.ops.concatenate([q, i], axis=-1)  # (B, 2D)
+        category = self.category(both)  # (B, classes)
+        return {"category": category, "score": score}
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "config": dataclasses.asdict(self.config)}
+
+    @classmethod
+    def from_config(cls, config: dict) -> TwoTowerModel:
+        config = dict(config)
+        return cls(TwoTowerConfig(**config.pop("config")), **config)
+
+
+_LAYERS = ("query_proj", "item_proj", "shared", "category")
+
+
+def load_numpy_weights(model: keras.Model, weights: dict) -> None:
+    """Copy NumPy weights into the model: "<layer>.kernel" (in, out) and "<layer>.bias"
+    for y = x @ kernel + bias. Dense stores the kernel so, (in, out)."""
+    expected = {f"{layer}.{part}" for layer in _LAYERS for part in ("kernel", "bias")}
+    if not isinstance(weights, dict) or set(weights) != expected:
+        got = sorted(weights) if isinstance(weights, dict) else weights
+        raise ValueError(f"weights: expected the keys {sorted(expected)}, got {got!r}")
+    for layer in _LAYERS:
+        dense = model.get_layer(layer)  # by name: functional and subclassed alike
+        for part, target in [("kernel", dense.kernel), ("bias", dense.bias)]:
+            value = np.asarray(weights[f"{layer}.{part}"], dtype=np.float32)
+            if value.shape != tuple(target.shape):
+                raise ValueError(f"weights['{layer}.{part}']: expected shape "
+                                 f"{tuple(target.shape)}, got {value.shape}")
+            target.assign(value)
+
+
+# ------------------------------------------------------------- the layer catalogue
+
+
+def catalogue_layer(entry: catalogue.Entry) -> keras.layers.Layer | None:
+    """The entry's Keras layer (several: a keras.Sequential); None where there is none."""
+    if entry.keras is None:
+        return None
+    layers = [getattr(keras.layers, spec.cls)(*spec.args, **spec.kwargs)
+              for spec in entry.keras]
+    return layers[0] if len(layers) == 1 else keras.Sequential(layers)
+
+
+def measure_layer(entry: catalogue.Entry,
+                  seed: int = 0) -> catalogue.Measured | None:
+    """Call the entry's Keras layer on a batch in Keras' layout. Returns what
+    it holds (trainable and non-trainable weights), its output shape without
+    the batch, and its default settings; None where Keras has no such layer."""
+    layer = catalogue_layer(entry)
+    if layer is None:
+        return None
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for shape in entry.inputs:
+        shape = (catalogue.BATCH, *shape)
+        if entry.integer_input:
+            vocab = catalogue.SIZES["vocab"]
+            inputs.append(tf.constant(rng.integers(0, vocab, shape), tf.int32))
+        else:
+            inputs.append(tf.constant(rng.normal(size=shape), tf.float32))
+    if entry.call == "merge":
+        out = layer(inputs)  # merge layers take a list
+    elif entry.call == "self_attention":
+        out = layer(inputs[0], inputs[0])  # query, value (key = value)
+    else:
+        out = layer(inputs[0])
+    counts = catalogue.Counts(
+        sum(int(np.prod(v.shape)) for v in layer.trainable_weights),
+        sum(int(np.prod(v.shape)) for v in layer.non_trainable_weights))
+    defaults = {d.label: getattr(layer, d.keras_attr) for d in entry.defaults}
+    return catalogue.Measured(counts, tuple(out.shape[1:]), defaults)

@@ -13,8 +13,14 @@ if ! command -v dot >/dev/null; then  # model diagrams need Debian's graphviz
   echo "Installing Debian's graphviz for the model diagrams" >&2
   ${SUDO:-$([ "$(id -u)" = 0 ] || echo sudo)} apt-get install -y -q graphviz >/dev/null
 fi
-# Machines without internet keep dataset copies here (see ../shared/data/README.md); nnbook searches it first.
-if [ -z "${NNBOOK_DATA_MIRROR:-}" ] && [ -d ../shared/data ]; then
-  NNBOOK_DATA_MIRROR="$(cd ../shared/data && pwd)"
-  export NNBOOK_DATA_MIRROR
+# Machines without internet keep dataset copies in a shared folder beside the checkout (see its README.md);
+# nnbook searches it before downloading.
+if [ -z "${NNBOOK_DATA_MIRROR:-}" ]; then
+  for mirror in ../shared/data /work/shared/data; do
+    if [ -d "$mirror" ]; then
+      NNBOOK_DATA_MIRROR="$(cd "$mirror" && pwd)"
+      export NNBOOK_DATA_MIRROR
+      break
+    fi
+  done
 fi

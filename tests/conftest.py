@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from nnbook.seeding import seed_everything
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -56,3 +59,14 @@ def copy_of(tmp_path):
         return target
 
     return copy
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from seed 0 in Python, NumPy and whichever frameworks are imported."""
+    seed_everything(0)
+
+
+def rand(*shape: int, seed: int = 1) -> np.ndarray:
+    """Standard normal float32 test data, the same on every call with the same seed."""
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)

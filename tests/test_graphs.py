@@ -25,20 +25,11 @@ from torch import nn
 from nnbook import catalogue
 from nnbook.tf import graphs as K
 from nnbook.torch import graphs as T
+from conftest import rand
 
 ATOL = 1e-5  # float32, see the module docstring
 LAYERS = {"query_proj": ("d_query", "d_model"), "item_proj": ("d_item", "d_model"),
           "shared": ("d_model", "d_model"), "category": (None, "n_classes")}
-
-
-@pytest.fixture(autouse=True)
-def _seeded():
-    torch.manual_seed(0)
-    keras.utils.set_random_seed(0)
-
-
-def rand(*shape: int, seed: int = 1) -> np.ndarray:
-    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
 
 
 def numpy_weights(config) -> dict[str, np.ndarray]:

@@ -21,19 +21,10 @@ import tensorflow as tf
 import torch
 import torch.nn.functional as F
 from torch import nn
+from conftest import rand
 
 ATOL = 1e-5  # float32, see the module docstring
 REL = 0.02  # initialisation statistics, see the module docstring
-
-
-@pytest.fixture(autouse=True)
-def _seeded():
-    torch.manual_seed(0)
-    keras.utils.set_random_seed(0)
-
-
-def rand(*shape: int, seed: int = 1) -> np.ndarray:
-    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
 
 
 def torch_out(module: nn.Module, x: np.ndarray) -> np.ndarray:

@@ -23,21 +23,12 @@ from torch.nn.parameter import UninitializedParameter
 from nnbook import plots
 from nnbook.tf import layers as K
 from nnbook.torch import layers as T
+from conftest import rand
 
 matplotlib.use("Agg")
 
 ATOL = 1e-5  # float32, see the module docstring
 CLASSES = ["LinearRegressionScratch", "LinearRegression", "Dense", "Sequential", "FixedHiddenMLP", "NestMLP"]
-
-
-@pytest.fixture(autouse=True)
-def _seeded():
-    torch.manual_seed(0)
-    keras.utils.set_random_seed(0)
-
-
-def rand(*shape: int) -> np.ndarray:
-    return np.random.default_rng(1).normal(size=shape).astype(np.float32)
 
 
 def to_keras(torch_params: list[torch.Tensor], keras_weights: list) -> None:

@@ -24,6 +24,7 @@ from torch import nn
 from nnbook import plots
 from nnbook.tf import mlp as K
 from nnbook.torch import mlp as T
+from conftest import rand
 
 matplotlib.use("Agg")
 
@@ -31,16 +32,6 @@ ATOL = 1e-5  # float32, see the module docstring
 ACTIVATIONS = ["relu", "tanh", "gelu", "sigmoid", "linear", None]
 BUILTIN_TORCH = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid, "linear": None}
 SHAPES = [(3, (5,), 2), (8, (16, 16), 4), (13, (64, 64), 1), (784, (256, 128, 64), 10), (2, (1, 1, 1, 1), 3)]
-
-
-@pytest.fixture(autouse=True)
-def _seeded():
-    torch.manual_seed(0)
-    keras.utils.set_random_seed(0)
-
-
-def rand(*shape: int) -> np.ndarray:
-    return np.random.default_rng(1).normal(size=shape).astype(np.float32)
 
 
 def torch_out(module, x: np.ndarray) -> np.ndarray:

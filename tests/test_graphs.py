@@ -17,7 +17,6 @@ import re
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 import torch
 import torch.fx
 from torch import nn

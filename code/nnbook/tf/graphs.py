@@ -9,14 +9,14 @@ batch size, D the width of both towers.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 import keras
 import numpy as np
 import tensorflow as tf
 
-from nnbook import catalogue, checks
+from nnbook import catalogue
+from nnbook.configs import TwoTowerConfig  # shared by both frameworks
 
 __all__ = [
     "TwoTowerConfig",
@@ -29,18 +29,6 @@ __all__ = [
 
 
 # --------------------------------------------------- a two-input, two-output model
-
-
-@dataclass
-class TwoTowerConfig:
-    d_query: int = 12  # query features
-    d_item: int = 8  # item features
-    d_model: int = 16  # D: the width of both towers
-    n_classes: int = 5  # item categories
-
-    def __post_init__(self):
-        for name in ("d_query", "d_item", "d_model", "n_classes"):
-            checks.positive_int(name, getattr(self, name))
 
 
 def build_functional_model(config: TwoTowerConfig | None = None) -> keras.Model:

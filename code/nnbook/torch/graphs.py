@@ -8,14 +8,14 @@ batch size, D the width of both towers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.fx
 from torch import nn
 
-from nnbook import catalogue, checks
+from nnbook import catalogue
+from nnbook.configs import TwoTowerConfig  # shared by both frameworks
 
 __all__ = [
     "TwoTowerConfig",
@@ -27,18 +27,6 @@ __all__ = [
 
 
 # --------------------------------------------------- a two-input, two-output model
-
-
-@dataclass
-class TwoTowerConfig:
-    d_query: int = 12  # query features
-    d_item: int = 8  # item features
-    d_model: int = 16  # D: the width of both towers
-    n_classes: int = 5  # item categories
-
-    def __post_init__(self):
-        for name in ("d_query", "d_item", "d_model", "n_classes"):
-            checks.positive_int(name, getattr(self, name))
 
 
 @torch.fx.wrap  # torch.fx records the check as one call instead of tracing into it

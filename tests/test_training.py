@@ -1,0 +1,177 @@
+"""The CIFAR-10 training loop of both frameworks: same draws, same augmentation, same optimisation.
+
+The cross-framework check starts a tiny conv net from the same weights in both frameworks and trains both on
+the same batches: their per-step losses agree to 1e-4 (float32 convolutions, AdamW with the same epsilon,
+summed in different orders), which only holds if augmentation, normalisation, schedule and optimiser agree.
+"""
+
+from __future__ import annotations
+
+import nnbook.tf  # noqa: F401  (first: imports TensorFlow without its C++ log lines)
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import torch
+from torch import nn
+
+from nnbook import training
+from nnbook.seeding import seed_everything
+from nnbook.tf import training as K
+from nnbook.torch import training as T
+
+
+def images(n: int, size: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A learnable toy problem: the label is the brightest colour channel (3 classes)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    x = rng.integers(0, 120, (n, size, size, 3))
+    x[np.arange(n), :, :, y] += 120
+    return x.astype(np.uint8), y.astype(np.int64)
+
+
+def crop_and_flip_reference(x: np.ndarray, draws: training.EpochDraws) -> np.ndarray:
+    p, (h, w) = training.CROP_PADDING, x.shape[1:3]
+    padded = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+    out = [padded[i, dy : dy + h, dx : dx + w] for i, (dy, dx) in enumerate(draws.offsets)]
+    return np.stack([o[:, ::-1] if f else o for o, f in zip(out, draws.flips)])
+
+
+def torch_net() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+
+
+def keras_net_with_weights_of(module: nn.Module) -> keras.Model:
+    L = keras.layers
+    model = keras.Sequential([keras.Input((8, 8, 3)), L.Conv2D(4, 3, padding="same"), L.ReLU(),
+                              L.GlobalAveragePooling2D(), L.Dense(3)])  # fmt: skip
+    conv, dense = module[0], module[4]
+    model.layers[0].set_weights([conv.weight.detach().numpy().transpose(2, 3, 1, 0), conv.bias.detach().numpy()])
+    model.layers[3].set_weights([dense.weight.detach().numpy().T, dense.bias.detach().numpy()])
+    return model
+
+
+def test_both_frameworks_define_the_same_public_names():
+    assert T.__all__ == K.__all__
+
+
+def test_epoch_draws_are_a_seeded_permutation_with_offsets_in_the_padding_range():
+    a = training.epoch_draws(100, seed=3, epoch=1, augment=True)
+    b = training.epoch_draws(100, seed=3, epoch=1, augment=True)
+    c = training.epoch_draws(100, seed=3, epoch=2, augment=True)
+    assert sorted(a.order) == list(range(100))
+    assert np.array_equal(a.order, b.order) and np.array_equal(a.offsets, b.offsets)
+    assert not np.array_equal(a.order, c.order)
+    assert a.offsets.min() >= 0 and a.offsets.max() <= 2 * training.CROP_PADDING
+    assert 20 < a.flips.sum() < 80
+
+
+def test_batches_have_a_fixed_size_and_drop_the_remainder():
+    draws = training.epoch_draws(10, seed=0, epoch=0, augment=False)
+    sizes = [len(order) for order, _, _ in draws.batches(4)]
+    assert sizes == [4, 4]
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_augmentation_crops_and_flips_like_numpy(framework):
+    x, _ = images(16)
+    draws = training.epoch_draws(16, seed=0, epoch=0, augment=True)
+    if framework == "torch":
+        got = T.augment_batch(torch.from_numpy(x), torch.from_numpy(draws.offsets), torch.from_numpy(draws.flips))
+    else:
+        got = K.augment_batch(tf.constant(x), draws.offsets, draws.flips)
+    np.testing.assert_array_equal(np.asarray(got), crop_and_flip_reference(x, draws))
+
+
+def test_without_augmentation_the_draws_leave_images_unchanged():
+    x, _ = images(8)
+    draws = training.epoch_draws(8, seed=0, epoch=0, augment=False)
+    got = T.augment_batch(torch.from_numpy(x), torch.from_numpy(draws.offsets), torch.from_numpy(draws.flips))
+    np.testing.assert_array_equal(got.numpy(), x)
+
+
+def test_one_cycle_schedule_warms_up_to_the_peak_then_decays_towards_zero():
+    lrs = [training.one_cycle_lr(s, 100, 1.0) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.04) and max(lrs) == pytest.approx(1.0)
+    assert int(np.argmax(lrs)) == 25 and lrs[-1] < 1e-3
+    assert all(a <= b for a, b in zip(lrs[:25], lrs[1:26])) and all(a >= b for a, b in zip(lrs[25:], lrs[26:]))
+    with pytest.raises(ValueError, match=r"^step: expected 0 <= step < total_steps=100, got 100$"):
+        training.one_cycle_lr(100, 100, 1.0)
+
+
+def test_prepared_images_are_normalised_in_each_frameworks_layout():
+    x, _ = images(4)
+    pt, tf_ = T.prepare_images(x, torch.device("cpu")), K.prepare_images(x)
+    assert tuple(pt.shape) == (4, 3, 8, 8) and tuple(tf_.shape) == (4, 8, 8, 3)
+    np.testing.assert_allclose(pt.permute(0, 2, 3, 1).numpy(), tf_.numpy(), atol=1e-6)
+    want = (x[0, 0, 0, 0] / 255 - training.CIFAR10_MEAN[0]) / training.CIFAR10_STD[0]
+    assert float(tf_[0, 0, 0, 0]) == pytest.approx(want, abs=1e-5)
+
+
+def test_both_frameworks_train_to_the_same_losses_from_the_same_weights():
+    train, test = images(256), images(64, seed=1)
+    seed_everything(0)
+    pt_model = torch_net()
+    tf_model = keras_net_with_weights_of(pt_model)
+    kw = dict(epochs=2, batch_size=32, peak_lr=1e-2, weight_decay=5e-4, seed=0)
+    pt_history = T.fit_classifier(pt_model, train, test, **kw)
+    tf_history = K.fit_classifier(tf_model, train, test, **kw)
+    assert pt_history.step_loss.shape == tf_history.step_loss.shape == (16,)
+    np.testing.assert_allclose(pt_history.step_loss, tf_history.step_loss, atol=1e-4)
+    np.testing.assert_allclose(pt_history.test_accuracy, tf_history.test_accuracy, atol=1 / 64)
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_training_learns_the_toy_problem_and_reports_every_epoch(framework):
+    seed_everything(0)
+    pt_model = torch_net()
+    model = pt_model if framework == "torch" else keras_net_with_weights_of(pt_model)
+    fit = T.fit_classifier if framework == "torch" else K.fit_classifier
+    history = fit(model, images(512), images(128, seed=1), epochs=3, batch_size=32, peak_lr=2e-2)
+    assert history.epoch_loss.shape == history.test_accuracy.shape == history.epoch_seconds.shape == (3,)
+    assert history.epoch_loss[-1] < history.epoch_loss[0]
+    assert history.final_accuracy > 0.8 and history.test_predictions.shape == (128,)
+    assert history.images_per_second > 0
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_training_twice_from_the_same_seed_gives_the_same_losses(framework):
+    runs = []
+    for _ in range(2):
+        seed_everything(0)
+        pt_model = torch_net()
+        model = pt_model if framework == "torch" else keras_net_with_weights_of(pt_model)
+        fit = T.fit_classifier if framework == "torch" else K.fit_classifier
+        runs.append(fit(model, images(128), images(32, seed=1), epochs=1, batch_size=32).step_loss)
+    np.testing.assert_array_equal(*runs)
+
+
+@pytest.mark.parametrize("fit", [T.fit_classifier, K.fit_classifier], ids=["torch", "tf"])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(epochs=0), r"^epochs: expected a positive int, got 0$"),
+        (dict(batch_size=1000), r"^batch_size: expected at most the 64 training images, got 1000$"),
+        (dict(peak_lr=-1.0), r"^peak_lr: expected a positive number, got -1.0$"),
+        (dict(weight_decay=-0.1), r"^weight_decay: expected a non-negative number, got -0.1$"),
+        (dict(train=(np.zeros((4, 8, 8, 3), np.float32), np.zeros(4, np.int64))),
+         r"^train: expected uint8 images of shape \(N, H, W, 3\), got float32 \(4, 8, 8, 3\)$"),
+        (dict(test=(np.zeros((4, 8, 8, 3), np.uint8), np.zeros(3, np.int64))),
+         r"^test: expected integer labels of shape \(4,\), got int64 \(3,\)$"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_are_rejected_with_the_argument_named(fit, change, message):
+    kw = dict(train=images(64), test=images(16), epochs=1, batch_size=16) | change
+    with pytest.raises(ValueError, match=message):
+        fit(torch_net() if fit is T.fit_classifier else keras_net_with_weights_of(torch_net()), **kw)
+
+
+def test_random_subset_mixes_classes_of_a_class_sorted_split_and_is_fixed():
+    y = np.repeat(np.arange(10), 50)
+    x = np.zeros((500, 2, 2, 3), np.uint8)
+    xs, ys = training.random_subset((x, y), 100, seed=0)
+    assert xs.shape == (100, 2, 2, 3) and len(set(ys)) == 10
+    assert np.array_equal(ys, training.random_subset((x, y), 100, seed=0)[1])
+    with pytest.raises(ValueError, match=r"^n: expected an int in \[1, 500\], got 0$"):
+        training.random_subset((x, y), 0)

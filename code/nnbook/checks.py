@@ -28,3 +28,15 @@ def one_of(name: str, value, choices: Sequence):
     if isinstance(value, bool) or value not in choices:
         raise ValueError(f"{name}: expected one of {list(choices)!r}, got {value!r}")
     return value
+
+
+def boolean(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name}: expected True or False, got {value!r}")
+    return value
+
+
+def non_negative_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name}: expected an int >= 0, got {value!r}")
+    return value

@@ -6,6 +6,8 @@ module still offers every name its mirror offers.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence as _SequenceType
 from dataclasses import dataclass
 
 from nnbook import checks
@@ -21,3 +23,50 @@ class TwoTowerConfig:
     def __post_init__(self):
         for name in ("d_query", "d_item", "d_model", "n_classes"):
             checks.positive_int(name, getattr(self, name))
+
+
+@dataclass
+class CifarResNetConfig:
+    n: int = 3  # blocks per stage: 6n + 2 weighted layers (n = 3: 20 layers)
+    residual: bool = True  # False: the same layers with no shortcuts (a plain CNN)
+    widths: tuple[int, ...] = (16, 32, 64)  # channels of each stage
+    n_classes: int = 10
+
+    def __post_init__(self):
+        checks.positive_int("n", self.n)
+        checks.boolean("residual", self.residual)
+        self.widths = checks.widths("widths", self.widths)
+        checks.positive_int("n_classes", self.n_classes)
+
+    @property
+    def depth(self) -> int:  # convolutions on the main path, plus the stem and the head
+        return 2 * self.n * len(self.widths) + 2
+
+
+@dataclass
+class CNNConfig:
+    """The chapter's five-block CNN; both frameworks' FiveBlockCNN take it."""
+
+    widths: _SequenceType[int] = (32, 64, 128, 256, 256)  # channels of blocks 1..5
+    separable: bool = False  # depthwise separable convolutions in blocks 2..5
+    kernel_size: int = 3  # K, odd: padding K // 2 keeps the size
+    in_channels: int = 3  # RGB
+    n_classes: int = 10
+
+    def __post_init__(self):
+        self.widths = checks.widths("widths", self.widths)
+        if len(self.widths) != 5:
+            raise ValueError(
+                f"widths: expected 5 widths, one per block, got {len(self.widths)}")
+        checks.boolean("separable", self.separable)
+        checks.positive_int("kernel_size", self.kernel_size)
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size: expected an odd int (padding K // 2 keeps "
+                             f"the size), got {self.kernel_size}")
+        checks.positive_int("in_channels", self.in_channels)
+        checks.positive_int("n_classes", self.n_classes)
+
+    def to_dict(self) -> dict:
+        config = dataclasses.asdict(self)
+        config["widths"] = list(self.widths)
+        return config

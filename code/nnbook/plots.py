@@ -157,3 +157,202 @@ def singular_values(
     _style(ax)
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
+
+
+# --------------------------------------------------------------------------- convolutions chapter
+
+__all__ += ["padding_windows", "ratio_curves", "training_curves", "image_grid"]
+
+
+def padding_windows(
+    size: int,
+    kernel_size: int,
+    stride: int,
+    paddings: Mapping[str, tuple[int, int]],
+    *,
+    title: str = "",
+) -> Figure:
+    """One row per padding (before, after) along one axis: the input cells, the zeros added around them,
+    and the window each output reads (a bracket under the cells it covers)."""
+    if not paddings:
+        raise ValueError("paddings: expected at least one labelled (before, after) pair, got none")
+    for name, value in (("size", size), ("kernel_size", kernel_size), ("stride", stride)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    rows = len(paddings)
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0] + 1.5, 0.5 + 0.8 * rows), layout="constrained")
+    lo = -max(before for before, _ in paddings.values())
+    hi = size + max(after for _, after in paddings.values())
+    for r, (label, (before, after)) in enumerate(paddings.items()):
+        if min(before, after) < 0 or size + before + after < kernel_size:
+            raise ValueError(f"paddings: expected non-negative padding that fits the kernel for {label!r}")
+        y = -1.6 * r
+        for i in range(-before, size + after):
+            pad = not 0 <= i < size
+            ax.add_patch(plt.Rectangle((i, y), 1, 1, facecolor="0.93" if pad else "white", edgecolor="0.3",
+                                       hatch="//" if pad else None, linewidth=0.8))
+            ax.text(i + 0.5, y + 0.5, "0" if pad else str(i), ha="center", va="center", fontsize=8)
+        n_out = (size + before + after - kernel_size) // stride + 1
+        for j in range(n_out):
+            start = -before + j * stride
+            level = y - 0.15 - 0.18 * (j % 2)  # alternate heights so overlapping windows stay apart
+            color = plt.cm.tab10(j % 10)
+            ax.plot([start + 0.1, start + kernel_size - 0.1], [level, level], color=color, linewidth=2.5,
+                    solid_capstyle="butt")
+        ax.text(lo - 0.4, y + 0.5, f"{label}\n{n_out} outputs", ha="right", va="center", fontsize=9)
+    ax.set(xlim=(lo - 0.2, hi + 0.2), ylim=(-1.6 * (rows - 1) - 0.7, 1.2), title=title)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig
+
+
+def ratio_curves(
+    x: Sequence[float],
+    curves: Mapping[str, Sequence[float]],
+    *,
+    limits: Mapping[str, float] | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+    logx: bool = True,
+) -> Figure:
+    """One line per label over the same x (log2 axis by default), with an optional dotted horizontal
+    line per label for the value its curve approaches (`limits`, same labels)."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or x.size < 2 or (logx and not np.all(x > 0)):
+        raise ValueError(f"x: expected a 1-D sequence of at least 2 (positive, on a log axis) numbers, got {x}")
+    if not curves:
+        raise ValueError("curves: expected at least one labelled curve, got none")
+    limits = dict(limits or {})
+    if not set(limits) <= set(curves):
+        raise ValueError(f"limits: expected labels among {list(curves)}, got {list(limits)}")
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0] + 0.8, FIGSIZE[1] + 0.3), layout="constrained")
+    for i, (label, y) in enumerate(curves.items()):
+        y = np.asarray(y, dtype=float)
+        if y.shape != x.shape:
+            raise ValueError(f"curves: expected shape {x.shape} for {label!r}, got {y.shape}")
+        color = plt.cm.tab10(i % 10)
+        ax.plot(x, y, marker="o", markersize=3, linewidth=1.5, color=color, label=label)
+        if label in limits:
+            ax.axhline(limits[label], color=color, linestyle=":", linewidth=1)
+    if logx:
+        ax.set_xscale("log", base=2)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    _style(ax)
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return fig
+
+
+def training_curves(
+    runs: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    *,
+    smooth: int = 1,
+    title: str = "",
+) -> Figure:
+    """Two panels for classifier runs `{label: (step_loss, test_accuracy)}`: the training loss per step
+    (a running mean over `smooth` steps), and the test accuracy after each epoch (in %)."""
+    if not runs:
+        raise ValueError("runs: expected at least one labelled run, got none")
+    if isinstance(smooth, bool) or not isinstance(smooth, int) or smooth <= 0:
+        raise ValueError(f"smooth: expected a positive int, got {smooth!r}")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(2 * FIGSIZE[0], FIGSIZE[1] + 0.5), layout="constrained")
+    for label, (loss, accuracy) in runs.items():
+        loss, accuracy = np.asarray(loss, dtype=float), np.asarray(accuracy, dtype=float)
+        if loss.ndim != 1 or loss.size == 0 or accuracy.ndim != 1 or accuracy.size == 0:
+            raise ValueError(f"runs: expected non-empty 1-D step losses and accuracies for {label!r}")
+        window = min(smooth, loss.size)
+        smoothed = np.convolve(loss, np.ones(window) / window, mode="valid")
+        left.plot(np.arange(window, loss.size + 1), smoothed, linewidth=1.3, label=label)
+        right.plot(np.arange(1, accuracy.size + 1), 100 * accuracy, marker="o", markersize=4, linewidth=1.5,
+                   label=label)
+    left.set(xlabel="training step", ylabel="training loss",
+             title="training loss" + (f" (mean of {smooth} steps)" if smooth > 1 else ""))
+    right.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy")
+    right.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    for panel in (left, right):
+        _style(panel)
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=min(len(runs), 4),
+               frameon=False)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def image_grid(images: np.ndarray, titles: Sequence[str], *, ncols: int = 4, title: str = "") -> Figure:
+    """Small images (N, H, W, 3) uint8 in a grid, each with its caption."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or len(images) == 0:
+        raise ValueError(f"images: expected uint8 images of shape (N, H, W, 3), got {images.dtype} {images.shape}")
+    if len(titles) != len(images):
+        raise ValueError(f"titles: expected {len(images)} captions, got {len(titles)}")
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols <= 0:
+        raise ValueError(f"ncols: expected a positive int, got {ncols!r}")
+    ncols = min(ncols, len(images))
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.7 * ncols, 1.9 * nrows), layout="constrained",
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, caption in zip(axes.flat, images, titles):
+        ax.imshow(image, interpolation="nearest")
+        ax.set_title(caption, fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+# --------------------------------------------------------------------------- residual networks chapter
+
+__all__ += ["gradient_norms"]
+
+
+def gradient_norms(
+    norms: Mapping[str, Sequence[Sequence[float]]],
+    *,
+    boundaries: Sequence[float] = (),
+    regions: Sequence[str] = (),
+    xlabel: str = "block",
+    ylabel: str = "gradient norm",
+    title: str = "",
+) -> Figure:
+    """Per-block gradient norms, one line per label: `norms[label]` is (runs, blocks); the line is the
+    mean over runs, the band spans the smallest to the largest run, on a log scale. `boundaries`: x
+    positions of dashed vertical lines (e.g. between stages); `regions`: a caption for each stretch
+    they delimit (one more than the boundaries), written at the top."""
+    from matplotlib.ticker import FormatStrFormatter
+
+    if not norms:
+        raise ValueError("norms: expected at least one labelled (runs, blocks) array, got none")
+    if regions and len(regions) != len(boundaries) + 1:
+        raise ValueError(f"regions: expected {len(boundaries) + 1} captions, got {len(regions)}")
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0] + 1.0, FIGSIZE[1] + 0.6), layout="constrained")
+    n_runs, n_blocks = set(), 0
+    for i, (label, values) in enumerate(norms.items()):
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 2 or values.size == 0 or not np.all(values > 0):
+            raise ValueError(f"norms: expected a non-empty (runs, blocks) array of positive numbers for {label!r}, "
+                             f"got shape {values.shape}")
+        x = np.arange(1, values.shape[1] + 1)
+        n_runs.add(values.shape[0])
+        n_blocks = max(n_blocks, values.shape[1])
+        color = plt.cm.tab10(i % 10)
+        ax.fill_between(x, values.min(0), values.max(0), color=color, alpha=0.2, linewidth=0)
+        ax.plot(x, values.mean(0), marker="o", markersize=3.5, linewidth=1.5, color=color, label=label)
+    for b in boundaries:
+        ax.axvline(b, color="0.5", linestyle="--", linewidth=0.8)
+    edges = [0.5, *boundaries, n_blocks + 0.5]
+    for caption, lo, hi in zip(regions, edges[:-1], edges[1:]):
+        ax.text((lo + hi) / 2, 1.0, caption, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                fontsize=8, color="0.35")
+    runs = f"{n_runs.pop()} runs" if len(n_runs) == 1 else "all runs"
+    ax.set(yscale="log", xlabel=f"{xlabel}   (line: mean; band: smallest to largest of {runs})", ylabel=ylabel)
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+    ax.tick_params(axis="y", which="minor", labelsize=7)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    _style(ax)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=min(len(norms), 4),
+               frameon=False)
+    if title:
+        fig.suptitle(title)
+    return fig

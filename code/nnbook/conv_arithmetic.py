@@ -1,0 +1,167 @@
+"""Convolution arithmetic, framework-neutral: output sizes, padding, parameter counts and
+multiply-adds.
+
+Used by the chapter "Convolutions and depthwise separable convolutions" to predict what
+both frameworks' layers do, and by `nnbook.torch.convolutions` / `nnbook.tf.convolutions`
+for their shared argument checks. Sizes are per spatial axis
+(the same formula serves height and width).
+
+Multiply-adds (MACs) count the multiplications of convolutions and linear layers, each
+with its addition; biases, BatchNorm, ReLU and pooling are not counted (they cost one
+operation per output, not one per weight and output).
+"""
+
+from __future__ import annotations
+
+
+from nnbook import checks
+from nnbook.configs import CNNConfig
+
+__all__ = [
+    "output_size",
+    "same_padding",
+    "conv_params",
+    "separable_params",
+    "conv_macs",
+    "separable_macs",
+    "separable_ratio",
+    "check_conv_arguments",
+    "cnn_cost",
+]
+
+
+# ------------------------------------------------------------------------- sizes
+
+
+def output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
+    """Output length along one axis: floor((H + 2P - K) / S) + 1."""
+    checks.positive_int("size", size)
+    checks.positive_int("kernel_size", kernel_size)
+    checks.positive_int("stride", stride)
+    checks.non_negative_int("padding", padding)
+    if size + 2 * padding < kernel_size:
+        raise ValueError(f"kernel_size: expected at most the padded size "
+                         f"{size} + 2*{padding}, got {kernel_size}")
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def same_padding(size: int, kernel_size: int, stride: int = 1) -> tuple[int, int]:
+    """(before, after): the zeros TensorFlow's padding='same' adds along one axis.
+
+    'same' asks for ceil(H / S) outputs and pads just enough for them; an odd total
+    is split with the extra zero after (bottom / right)."""
+    checks.positive_int("size", size)
+    checks.positive_int("kernel_size", kernel_size)
+    checks.positive_int("stride", stride)
+    out = -(-size // stride)  # ceil(H / S)
+    total = max((out - 1) * stride + kernel_size - size, 0)
+    return total // 2, total - total // 2
+
+
+# ------------------------------------------------------------------------- costs
+
+
+def conv_params(in_ch: int, out_ch: int, kernel_size: int, bias: bool = True,
+                groups: int = 1) -> int:
+    """Parameters of a (grouped) K x K convolution: out_ch kernels of
+    (in_ch / groups) x K x K, plus out_ch biases."""
+    _check_channels(in_ch, out_ch, kernel_size, groups)
+    checks.boolean("bias", bias)
+    return out_ch * (in_ch // groups) * kernel_size**2 + (out_ch if bias else 0)
+
+
+def separable_params(in_ch: int, out_ch: int, kernel_size: int, bias: bool = True) -> int:
+    """Parameters of a depthwise K x K convolution plus a pointwise 1 x 1 one."""
+    # in_ch filters of K x K (+ in_ch biases)
+    depthwise = conv_params(in_ch, in_ch, kernel_size, bias, groups=in_ch)
+    pointwise = conv_params(in_ch, out_ch, 1, bias)  # in_ch * out_ch (+ out_ch)
+    return depthwise + pointwise
+
+
+def conv_macs(in_ch: int, out_ch: int, kernel_size: int, out_h: int, out_w: int,
+              groups: int = 1) -> int:
+    """Multiply-adds of a (grouped) convolution: each kernel weight is used once per
+    output position."""
+    checks.positive_int("out_h", out_h)
+    checks.positive_int("out_w", out_w)
+    weights = conv_params(in_ch, out_ch, kernel_size, bias=False, groups=groups)
+    return weights * out_h * out_w
+
+
+def separable_macs(in_ch: int, out_ch: int, kernel_size: int, out_h: int,
+                   out_w: int) -> int:
+    """Multiply-adds of depthwise + pointwise; both run at the output resolution."""
+    return (conv_macs(in_ch, in_ch, kernel_size, out_h, out_w, groups=in_ch)
+            + conv_macs(in_ch, out_ch, 1, out_h, out_w))
+
+
+def separable_ratio(out_ch: int, kernel_size: int) -> float:
+    """Standard / depthwise separable, without biases, for parameters and MACs alike:
+    C_in K² C_out / (C_in K² + C_in C_out) = 1 / (1/C_out + 1/K²); C_in cancels."""
+    checks.positive_int("out_ch", out_ch)
+    checks.positive_int("kernel_size", kernel_size)
+    return 1 / (1 / out_ch + 1 / kernel_size**2)
+
+
+# --------------------------------------------------------------- argument checks
+
+
+def _check_channels(in_ch, out_ch, kernel_size, groups) -> None:
+    checks.positive_int("in_ch", in_ch)
+    checks.positive_int("out_ch", out_ch)
+    checks.positive_int("kernel_size", kernel_size)
+    checks.positive_int("groups", groups)
+    for name, channels in (("in_ch", in_ch), ("out_ch", out_ch)):
+        if channels % groups:
+            raise ValueError(
+                f"{name}: expected a multiple of groups={groups}, got {channels}")
+
+
+def check_conv_arguments(in_ch, out_ch, kernel_size, stride, padding, groups=1) -> int:
+    """The checks both frameworks' convolution blocks make; returns P as an int.
+
+    padding: an int P >= 0 (P zeros on every side), or "same", meaning P = K // 2,
+    offered only where that keeps the size and pads symmetrically: stride 1 and an
+    odd kernel_size."""
+    _check_channels(in_ch, out_ch, kernel_size, groups)
+    checks.positive_int("stride", stride)
+    if padding == "same":
+        if kernel_size % 2 == 0 or stride != 1:
+            raise ValueError(
+                f"padding: expected an int >= 0, or 'same' with an odd kernel_size and "
+                f"stride 1 (symmetric), got 'same' with kernel_size={kernel_size}, "
+                f"stride={stride}")
+        return kernel_size // 2
+    return checks.non_negative_int("padding", padding)
+
+
+# ------------------------------------------------------------------------- the CNN
+
+
+def cnn_cost(config: CNNConfig, image_size: int = 32) -> tuple[int, int]:
+    """(trainable parameters, MACs per image) of FiveBlockCNN(config) on square images.
+
+    Convolutions have no bias (BatchNorm follows); BatchNorm trains 2 numbers per
+    channel (its running mean and variance are buffers, not parameters); the head is
+    Linear(widths[-1], n_classes) after global average pooling."""
+    if not isinstance(config, CNNConfig):
+        raise ValueError(f"config: expected a CNNConfig, got {type(config).__name__}")
+    checks.positive_int("image_size", image_size)
+    K, size = config.kernel_size, image_size
+    in_widths = (config.in_channels, *config.widths[:-1])
+    params = macs = 0
+    for i, (c_in, c_out) in enumerate(zip(in_widths, config.widths)):
+        if size < 2:
+            raise ValueError(f"image_size: expected at least 32 for five 2 x 2 "
+                             f"poolings, got {image_size}")
+        if config.separable and i > 0:
+            params += separable_params(c_in, c_out, K, bias=False)
+            macs += separable_macs(c_in, c_out, K, size, size)
+        else:
+            params += conv_params(c_in, c_out, K, bias=False)
+            macs += conv_macs(c_in, c_out, K, size, size)
+        params += 2 * c_out  # BatchNorm's scale and shift
+        size //= 2  # the 2 x 2 max-pool
+    params += (config.widths[-1] + 1) * config.n_classes
+    macs += config.widths[-1] * config.n_classes
+    return params, macs

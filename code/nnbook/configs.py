@@ -70,3 +70,28 @@ class CNNConfig:
         config = dataclasses.asdict(self)
         config["widths"] = list(self.widths)
         return config
+
+
+@dataclass
+class GPTConfig:
+    """The chapter's decoder-only transformer; both frameworks' MiniGPT take it (nanoGPT's names in brackets)."""
+
+    vocab_size: int = 65  # V: tiny-shakespeare's characters
+    context: int = 256  # the longest input the model takes [block_size]
+    n_layers: int = 4  # transformer blocks [n_layer]
+    n_heads: int = 4  # H [n_head]
+    d_model: int = 128  # D, the residual stream's width [n_embd]
+    d_ff: int = 512  # the feed-forward layer's hidden width (4 D)
+    dropout: float = 0.0  # after the embedding, the attention and the feed-forward layer
+
+    def __post_init__(self):
+        for name in ("vocab_size", "context", "n_layers", "n_heads", "d_model", "d_ff"):
+            checks.positive_int(name, getattr(self, name))
+        if self.d_model % self.n_heads:
+            raise ValueError(f"n_heads: expected a divisor of d_model = {self.d_model}, got {self.n_heads}")
+        if self.d_model % 2:
+            raise ValueError(f"d_model: expected an even number (sine-cosine pairs), got {self.d_model}")
+        checks.fraction("dropout", self.dropout)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)

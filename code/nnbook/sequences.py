@@ -1,0 +1,65 @@
+"""The long-sequence task of the chapter "Recurrent networks: vanilla RNN vs LSTM", in plain NumPy.
+
+A sequence is `length` random tokens from a vocabulary of `vocab_size`; its label is the token at position 0,
+and every later token is a distractor. Both frameworks draw their training batches and their test set from
+here, seeded, so the two tabs of the chapter train and test on exactly the same sequences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import checks
+
+__all__ = ["first_token_task", "training_batches", "TrainingRecord"]
+
+TEST_SEED = 1_000_003  # the fixed test set's seed, apart from any training stream's
+
+
+def first_token_task(n: int, *, length: int = 200, vocab_size: int = 8,
+                     seed: int = TEST_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """`n` sequences (n, length) of int64 tokens and their labels (n,): the token at position 0."""
+    checks.positive_int("n", n)
+    checks.positive_int("length", length)
+    checks.positive_int("vocab_size", vocab_size)
+    checks.non_negative_int("seed", seed)
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(0, vocab_size, size=(n, length), dtype=np.int64)  # (n, T)
+    return tokens, tokens[:, 0].copy()  # (n, T), (n,)
+
+
+def training_batches(steps: int, batch_size: int, *, length: int = 200, vocab_size: int = 8,
+                     seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """`steps` fresh batches (tokens (B, length), labels (B,)), the same stream for the same seed."""
+    checks.positive_int("steps", steps)
+    checks.positive_int("batch_size", batch_size)
+    checks.positive_int("length", length)
+    checks.positive_int("vocab_size", vocab_size)
+    checks.non_negative_int("seed", seed)
+    if seed == TEST_SEED:
+        raise ValueError(f"seed: expected a seed other than the test set's {TEST_SEED}, got {seed}")
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        tokens = rng.integers(0, vocab_size, size=(batch_size, length), dtype=np.int64)  # (B, T)
+        yield tokens, tokens[:, 0].copy()
+
+
+@dataclass
+class TrainingRecord:
+    """What one training run measured; accuracies are fractions in [0, 1]."""
+
+    step_loss: np.ndarray  # (steps,) training loss of every batch
+    eval_steps: np.ndarray  # (evals,) the steps after which the test set was scored (0: before training)
+    test_accuracy: np.ndarray  # (evals,) test accuracy at those steps
+    seconds: float  # wall time of the training steps (evaluations excluded)
+
+    @property
+    def final_accuracy(self) -> float:
+        return float(self.test_accuracy[-1])
+
+    @property
+    def steps_per_second(self) -> float:
+        return len(self.step_loss) / self.seconds

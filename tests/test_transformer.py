@@ -1,0 +1,407 @@
+"""The mini decoder-only transformer: its text data, its positional encoding, its block against PyTorch's built-in,
+and the two frameworks against each other.
+
+Cross-framework checks load the same float32 weights into the PyTorch and the Keras model and compare logits with
+atol 1e-4: logits reach ~10 after two blocks, LayerNorm and an exact GELU each, whose float32 results differ by a
+few 1e-6 between the frameworks' kernels. PyTorch stores a linear weight as (out, in), Keras a Dense kernel as
+(in, out): copies transpose it. The embedding (V, D) has the same layout in both, and both heads reuse it.
+"""
+
+from __future__ import annotations
+
+import nnbook.tf  # noqa: F401  (first: imports TensorFlow without its C++ log lines)
+
+import re
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import torch
+from torch import nn
+
+from nnbook import text
+from nnbook.configs import GPTConfig
+from nnbook.tf import transformer as K
+from nnbook.torch import transformer as T
+
+ATOL = 1e-4  # float32 logits, see the module docstring
+SMALL = GPTConfig(vocab_size=11, context=16, n_layers=2, n_heads=4, d_model=32, d_ff=64)
+
+
+def ids(batch: int, length: int, vocab: int = SMALL.vocab_size, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, vocab, size=(batch, length), dtype=np.int64)
+
+
+def copy_linear(linear: nn.Linear, dense: keras.layers.Dense) -> None:
+    dense.kernel.assign(linear.weight.detach().numpy().T)  # (out, in) -> (in, out)
+    dense.bias.assign(linear.bias.detach().numpy())
+
+
+def copy_norm(norm: nn.LayerNorm, keras_norm: keras.layers.LayerNormalization) -> None:
+    keras_norm.gamma.assign(norm.weight.detach().numpy())
+    keras_norm.beta.assign(norm.bias.detach().numpy())
+
+
+def pair(config: GPTConfig = SMALL) -> tuple[T.MiniGPT, K.MiniGPT]:
+    """A PyTorch and a Keras MiniGPT holding the same weights (the PyTorch one's, biases and norms randomised)."""
+    t, k = T.MiniGPT(config), K.MiniGPT(config)
+    with torch.no_grad():  # random biases and norms, so that one copied wrongly would show
+        for name, p in t.named_parameters():
+            if p.ndim == 1:
+                p.normal_(mean=1.0 if name.endswith("weight") else 0.0, std=0.1)
+    k.embed.embeddings.assign(t.embed.weight.detach().numpy())  # (V, D) in both
+    for tb, kb in zip(t.blocks, k.blocks):
+        copy_norm(tb.ln_1, kb.ln_1)
+        copy_norm(tb.ln_2, kb.ln_2)
+        for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            copy_linear(getattr(tb.attn, name), getattr(kb.attn, name))
+        copy_linear(tb.ffn.up, kb.ffn.up)
+        copy_linear(tb.ffn.down, kb.ffn.down)
+    copy_norm(t.ln_f, k.ln_f)
+    return t.eval(), k
+
+
+def torch_logits(model: T.MiniGPT, x: np.ndarray, need_weights: bool = False):
+    with torch.no_grad():
+        logits, weights = model(torch.from_numpy(x), need_weights=need_weights)
+    return logits.numpy(), weights and [w.numpy() for w in weights]
+
+
+# --------------------------------------------------------------------------- the two files mirror each other
+
+
+def test_both_frameworks_define_the_same_public_names_in_the_same_order():
+    assert T.__all__ == K.__all__
+    for name in T.__all__:
+        assert hasattr(T, name) and hasattr(K, name)
+    assert T.GPTConfig is K.GPTConfig is GPTConfig
+
+
+def test_both_models_have_the_same_parameter_count_for_the_chapter_configuration():
+    t, k = T.MiniGPT(GPTConfig()), K.MiniGPT(GPTConfig())
+    n = sum(p.numel() for p in t.parameters())
+    assert n == k.count_params() == 801_664  # 4 blocks of 197,760 + the embedding 65 x 128 + ln_f
+
+
+# --------------------------------------------------------------------------- text data
+
+
+def test_vocabulary_encodes_and_decodes_back_and_names_unknown_characters():
+    vocab = text.CharVocab.from_text("hello world")
+    assert vocab.chars == " dehlorw" and vocab.size == 8
+    assert vocab.decode(vocab.encode("low here")) == "low here"
+    with pytest.raises(ValueError, match=r"^text: expected only characters of the vocabulary, got \['z'\]"):
+        vocab.encode("zoo")
+    with pytest.raises(ValueError, match="^ids: expected"):
+        vocab.decode([0, 8])
+
+
+def test_split_keeps_the_first_ninety_percent_for_training_and_the_end_for_validation():
+    train, val = text.train_val_split(np.arange(1000))
+    assert len(train) == 900 and len(val) == 100 and train[-1] + 1 == val[0]
+
+
+def test_an_epoch_makes_every_token_a_target_once_in_shuffled_windows_the_same_for_both_frameworks():
+    tokens = np.arange(1000)
+    batches = list(text.epoch_batches(tokens, context=16, batch_size=4, seed=0, epoch=3))
+    again = list(text.epoch_batches(tokens, context=16, batch_size=4, seed=0, epoch=3))
+    other = list(text.epoch_batches(tokens, context=16, batch_size=4, seed=0, epoch=4))
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(batches, again))
+    assert not np.array_equal(batches[0][0], other[0][0])
+    x = np.concatenate([b[0] for b in batches])
+    y = np.concatenate([b[1] for b in batches])
+    assert x.shape == (len(batches) * 4, 16) and np.array_equal(y, x + 1)  # targets: the next token
+    targets = np.sort(y.ravel())
+    assert len(np.unique(targets)) == len(targets)  # no token is a target twice
+    assert text.windows_per_epoch(1000, 16) == 61 and len(batches) == 61 // 4
+    assert not np.all(np.diff(x[:, 0]) > 0)  # shuffled
+
+
+def test_eval_windows_cover_the_text_back_to_back_in_order():
+    x, y = text.eval_windows(np.arange(100), context=16)
+    assert x.shape == (6, 16) and np.array_equal(x.ravel(), np.arange(96)) and np.array_equal(y, x + 1)
+
+
+# --------------------------------------------------------------------------- positional encoding
+
+
+def test_sinusoidal_encoding_is_sine_and_cosine_at_geometric_frequencies():
+    pe = text.sinusoidal_encoding(50, 8)
+    p = np.arange(50)
+    for i in range(4):
+        w = 10_000 ** (-2 * i / 8)
+        np.testing.assert_allclose(pe[:, 2 * i], np.sin(p * w), atol=1e-6)
+        np.testing.assert_allclose(pe[:, 2 * i + 1], np.cos(p * w), atol=1e-6)
+
+
+@pytest.mark.parametrize("offset", [1, 7, 100])
+def test_a_shift_by_k_positions_is_one_fixed_rotation_for_every_position(offset):
+    pe = text.sinusoidal_encoding(400, 64).astype(np.float64)
+    m = text.shift_matrix(offset, 64)
+    np.testing.assert_allclose(pe[:-offset] @ m.T, pe[offset:], atol=1e-5)
+    np.testing.assert_allclose(m @ m.T, np.eye(64), atol=1e-12)  # a rotation: lengths are kept
+
+
+def test_dot_products_of_encodings_depend_on_the_offset_only():
+    pe = text.sinusoidal_encoding(300, 64).astype(np.float64)
+    gram = pe @ pe.T
+    for offset in (0, 3, 50):
+        diagonal = np.diagonal(gram, offset)
+        assert np.ptp(diagonal) < 1e-4
+        w = 10_000 ** (-np.arange(0, 64, 2) / 64)
+        np.testing.assert_allclose(diagonal[0], np.cos(offset * w).sum(), atol=1e-4)
+
+
+def test_the_models_add_the_same_fixed_encoding_that_nnbook_text_computes():
+    t, k = T.MiniGPT(SMALL), K.MiniGPT(SMALL)
+    expected = text.sinusoidal_encoding(SMALL.context, SMALL.d_model)
+    assert np.array_equal(t.positions.numpy(), expected) and np.array_equal(k.positions.numpy(), expected)
+    assert "positions" not in dict(t.named_parameters()) and "positions" not in t.state_dict()
+    assert len(k.trainable_variables) == sum(1 for _ in t.parameters())
+
+
+# --------------------------------------------------------------------------- against PyTorch's built-in block
+
+
+def test_torch_transformer_block_equals_pre_norm_nn_transformer_encoder_layer_with_a_causal_mask():
+    block = T.TransformerBlock(d_model=32, n_heads=4, d_ff=64).eval()
+    builtin = nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, dropout=0.0, activation="gelu",
+                                         batch_first=True, norm_first=True).eval()
+    with torch.no_grad():
+        a = block.attn
+        builtin.self_attn.in_proj_weight.copy_(torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]))
+        builtin.self_attn.in_proj_bias.copy_(torch.cat([a.q_proj.bias, a.k_proj.bias, a.v_proj.bias]))
+        builtin.self_attn.out_proj.load_state_dict(a.out_proj.state_dict())
+        builtin.linear1.load_state_dict(block.ffn.up.state_dict())
+        builtin.linear2.load_state_dict(block.ffn.down.state_dict())
+        builtin.norm1.load_state_dict(block.ln_1.state_dict())
+        builtin.norm2.load_state_dict(block.ln_2.state_dict())
+        x = torch.randn(2, 9, 32)
+        ours, _ = block(x)
+        expected = builtin(x, src_mask=nn.Transformer.generate_square_subsequent_mask(9), is_causal=True)
+    np.testing.assert_allclose(ours.numpy(), expected.numpy(), atol=1e-5)
+
+
+# --------------------------------------------------------------------------- the two frameworks agree
+
+
+def test_the_same_weights_give_the_same_logits_and_attention_weights_in_both_frameworks():
+    t, k = pair()
+    x = ids(3, SMALL.context)
+    logits_t, weights_t = torch_logits(t, x, need_weights=True)
+    logits_k, weights_k = k(x, need_weights=True)
+    assert logits_t.shape == (3, SMALL.context, SMALL.vocab_size)
+    np.testing.assert_allclose(logits_t, logits_k.numpy(), atol=ATOL)
+    for wt, wk in zip(weights_t, weights_k):
+        assert wt.shape == (3, SMALL.n_heads, SMALL.context, SMALL.context)
+        np.testing.assert_allclose(wt, wk.numpy(), atol=1e-5)
+    np.testing.assert_allclose(T.final_layer_attention(t, x[0]), weights_t[-1][0], atol=1e-6)
+    np.testing.assert_allclose(K.final_layer_attention(k, x[0]), weights_k[-1][0].numpy(), atol=1e-6)
+
+
+def test_fused_attention_and_xla_give_the_logits_of_the_explicit_attention():
+    t, k = pair()
+    x = ids(2, 12)
+    fused, _ = torch_logits(t, x)
+    explicit, _ = torch_logits(t, x, need_weights=True)
+    np.testing.assert_allclose(fused, explicit, atol=1e-5)
+    compiled = tf.function(lambda x: k(x)[0], jit_compile=True)
+    np.testing.assert_allclose(compiled(x).numpy(), k(x, need_weights=True)[0].numpy(), atol=1e-5)
+    np.testing.assert_allclose(fused, compiled(x).numpy(), atol=ATOL)
+
+
+def test_one_training_run_from_the_same_weights_on_the_same_batches_gives_the_same_losses():
+    config = GPTConfig(vocab_size=11, context=8, n_layers=1, n_heads=2, d_model=16, d_ff=32)
+    t, k = pair(config)
+    tokens = ids(1, 400, seed=3)[0]
+    kwargs = dict(epochs=2, batch_size=8, peak_lr=1e-2, evals_per_epoch=2)
+    ht = T.fit_char_lm(t, tokens[:300], tokens[300:], **kwargs)
+    hk = K.fit_char_lm(k, tokens[:300], tokens[300:], **kwargs)
+    assert len(ht.step_loss) == 2 * (text.windows_per_epoch(300, 8) // 8) == len(hk.step_loss)
+    assert list(ht.eval_steps) == list(hk.eval_steps) == [2, 4, 6, 8]
+    np.testing.assert_allclose(ht.step_loss, hk.step_loss, rtol=1e-3)
+    np.testing.assert_allclose(ht.val_loss, hk.val_loss, rtol=1e-3)
+    assert ht.step_loss[-1] < ht.step_loss[0] and ht.tokens_per_second > 0 and hk.final_val_loss > 0
+
+
+def test_max_steps_stops_training_early_and_validates_there():
+    t = T.MiniGPT(GPTConfig(vocab_size=11, context=8, n_layers=1, n_heads=2, d_model=16, d_ff=32))
+    tokens = ids(1, 400, seed=3)[0]
+    history = T.fit_char_lm(t, tokens[:300], tokens[300:], epochs=5, batch_size=8, peak_lr=1e-2, max_steps=3)
+    assert len(history.step_loss) == 3 and list(history.eval_steps) == [3]
+
+
+# --------------------------------------------------------------------------- causality
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_changing_later_tokens_leaves_the_logits_of_earlier_positions_unchanged(framework):
+    t, k = pair()
+    x = ids(2, SMALL.context)
+    changed = x.copy()
+    changed[:, 10:] = (changed[:, 10:] + 1) % SMALL.vocab_size
+    run = (lambda a: torch_logits(t, a)[0]) if framework == "torch" else (lambda a: k(a)[0].numpy())
+    before, after = run(x), run(changed)
+    np.testing.assert_array_equal(before[:, :10], after[:, :10])
+    assert np.abs(before[:, 10:] - after[:, 10:]).max() > 1e-3
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_generation_reads_logits_from_a_zero_padded_window_as_if_unpadded_and_is_seeded(framework):
+    t, k = pair()
+    L = T if framework == "torch" else K
+    model = t if framework == "torch" else k
+    prompt = ids(1, 5)[0]
+    out = L.generate(model, prompt, n_new=20, seed=4)  # runs past the context of 16
+    assert len(out) == 25 and np.array_equal(out[:5], prompt)
+    assert np.array_equal(out, L.generate(model, prompt, n_new=20, seed=4))
+    assert not np.array_equal(out, L.generate(model, prompt, n_new=20, seed=5))
+    # the first sampled id, recomputed from an unpadded forward pass
+    logits = torch_logits(t, prompt[None])[0] if framework == "torch" else k(prompt[None])[0].numpy()
+    first = text.sample_token(logits[0, -1], np.random.default_rng(4))
+    assert out[5] == first
+
+
+# --------------------------------------------------------------------------- dropout
+
+
+def test_torch_dropout_acts_in_train_mode_only():
+    config = GPTConfig(**{**SMALL.to_dict(), "dropout": 0.2})
+    model, x = T.MiniGPT(config), torch.from_numpy(ids(2, 12))
+    with torch.no_grad():
+        model.train()
+        a, b = model(x)[0], model(x)[0]
+        model.eval()
+        c, d = model(x)[0], model(x)[0]
+        plain = T.MiniGPT(SMALL).eval()
+        plain.load_state_dict(model.state_dict())
+        e = plain(x)[0]
+    assert not torch.allclose(a, b) and torch.equal(c, d) and torch.allclose(c, e, atol=1e-6)
+
+
+def test_keras_dropout_acts_with_training_true_only():
+    config = GPTConfig(**{**SMALL.to_dict(), "dropout": 0.2})
+    model, x = K.MiniGPT(config), ids(2, 12)
+    a, b = model(x, training=True)[0], model(x, training=True)[0]
+    c, d = model(x, training=False)[0], model(x)[0]
+    plain = K.MiniGPT(SMALL)
+    plain.set_weights(model.get_weights())
+    assert not np.allclose(a, b) and np.array_equal(c, d)
+    np.testing.assert_allclose(c.numpy(), plain(x)[0].numpy(), atol=1e-6)
+
+
+# --------------------------------------------------------------------------- statistics and sampling
+
+
+def test_attention_statistics_measure_distance_back_and_entropy_per_head():
+    t = 6
+    uniform = np.tril(np.ones((t, t))) / np.arange(1, t + 1)[:, None]
+    previous = np.eye(t, k=-1)
+    previous[0, 0] = 1.0  # the first query can only attend to itself
+    distance, entropy = text.attention_statistics(np.stack([uniform, previous, np.eye(t)]))
+    np.testing.assert_allclose(distance, [np.mean(np.arange(t) / 2), 5 / 6, 0.0])
+    np.testing.assert_allclose(entropy, [np.mean(np.log(np.arange(1, t + 1))), 0.0, 0.0], atol=1e-12)
+    with pytest.raises(ValueError, match="^weights: expected causal"):
+        text.attention_statistics(np.ones((1, 3, 3)) / 3)
+
+
+def test_sampling_follows_the_softmax_and_low_temperature_picks_the_top_token():
+    rng = np.random.default_rng(0)
+    logits = np.log([0.1, 0.6, 0.3])
+    counts = np.bincount([text.sample_token(logits, rng) for _ in range(4000)], minlength=3) / 4000
+    np.testing.assert_allclose(counts, [0.1, 0.6, 0.3], atol=0.03)
+    assert {text.sample_token(logits, rng, temperature=0.01) for _ in range(50)} == {1}
+
+
+# --------------------------------------------------------------------------- argument validation
+
+
+@pytest.mark.parametrize(
+    "change, argument",
+    [({"d_model": 30, "n_heads": 4}, "n_heads"), ({"d_model": 9, "n_heads": 3}, "d_model"),
+     ({"context": 0}, "context"), ({"vocab_size": -1}, "vocab_size"), ({"n_layers": 2.0}, "n_layers"),
+     ({"dropout": 1.0}, "dropout"), ({"dropout": -0.1}, "dropout"), ({"d_ff": 0}, "d_ff")],
+)
+def test_bad_configurations_raise_value_error_naming_the_argument(change, argument):
+    with pytest.raises(ValueError, match=rf"^{re.escape(argument)}: expected"):
+        GPTConfig(**{**SMALL.to_dict(), **change})
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+@pytest.mark.parametrize(
+    "make, argument",
+    [(lambda L: L.TransformerBlock(30, 4, 64), "n_heads"), (lambda L: L.FeedForward(0, 8), "d_model"),
+     (lambda L: L.FeedForward(8, 8, dropout=1.5), "dropout"), (lambda L: L.MiniGPT({"d_model": 8}), "config")],
+)
+def test_bad_constructor_arguments_raise_value_error_naming_the_argument(framework, make, argument):
+    with pytest.raises(ValueError, match=rf"^{re.escape(argument)}: expected"):
+        make(T if framework == "torch" else K)
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+@pytest.mark.parametrize(
+    "x, message",
+    [(ids(1, SMALL.context + 1), "idx: expected at most context = 16 tokens, got 17"),
+     (ids(2, 0), "idx: expected a non-empty sequence"),
+     (ids(1, 5)[0], "idx: expected integer token ids of shape (B, T)"),
+     (np.zeros((1, 5), np.float32), "idx: expected integer token ids of shape (B, T)")],
+    ids=["longer-than-context", "empty", "rank-1", "float"],
+)
+def test_bad_inputs_raise_value_error_naming_the_argument(framework, x, message):
+    model = T.MiniGPT(SMALL) if framework == "torch" else K.MiniGPT(SMALL)
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        model(torch.from_numpy(x) if framework == "torch" else tf.constant(x))
+
+
+def test_training_and_generation_reject_bad_arguments_by_name():
+    model, tokens = T.MiniGPT(SMALL), ids(1, 200)[0]
+    for change, argument in [({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch_size"),
+                             ({"peak_lr": -1.0}, "peak_lr"), ({"max_steps": 0}, "max_steps")]:
+        kwargs = {"epochs": 1, "batch_size": 2, "peak_lr": 1e-3, **change}
+        with pytest.raises(ValueError, match=rf"^{argument}: expected"):
+            T.fit_char_lm(model, tokens, tokens, **kwargs)
+    with pytest.raises(ValueError, match="^prompt_ids: expected"):
+        T.generate(model, [], 3)
+    with pytest.raises(ValueError, match="^context: expected"):
+        list(text.epoch_batches(tokens, context=0, batch_size=2, seed=0, epoch=0))
+
+
+def test_keras_model_is_recreated_from_its_config():
+    original = K.MiniGPT(SMALL)
+    copy = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(original))
+    assert type(copy) is K.MiniGPT and copy.config == SMALL
+    copy.set_weights(original.get_weights())
+    x = ids(2, 7)
+    np.testing.assert_allclose(copy(x)[0].numpy(), original(x)[0].numpy(), atol=1e-6)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def test_the_chapter_plots_draw_what_they_are_given_and_reject_bad_shapes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nnbook import plots
+
+    pe = text.sinusoidal_encoding(64, 16)
+    fig = plots.positional_encoding(pe, starts=(0, 10), max_offset=20)
+    assert [len(line.get_xdata()) for line in fig.axes[1].get_lines()] == [21, 21]
+    fig = plots.char_lm_curves([4.0, 3.0, 2.5], [2, 3], [2.9, 2.6], target=1.6)
+    assert len(fig.axes[0].get_lines()) == 3
+    fig = plots.head_statistics([1.0, 5.0], [0.5, 2.0])
+    assert [len(ax.patches) for ax in fig.axes] == [2, 2]
+    with pytest.raises(ValueError, match="^starts: expected"):
+        plots.positional_encoding(pe, starts=(50,), max_offset=20)
+    with pytest.raises(ValueError, match="^val_loss: expected"):
+        plots.char_lm_curves([1.0], [1, 2], [1.0])
+    with pytest.raises(ValueError, match="^mean_distance, entropy: expected"):
+        plots.head_statistics([1.0], [1.0, 2.0])
+    matplotlib.pyplot.close("all")
+
+
+def test_throughput_leaves_out_the_first_step():
+    history = text.LMHistory(step_loss=np.ones(11), tokens_per_step=100, eval_steps=np.array([11]),
+                             val_loss=np.array([1.0]), train_seconds=12.0, first_step_seconds=2.0)
+    assert history.tokens_per_second == 100.0 and history.final_val_loss == 1.0

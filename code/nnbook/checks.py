@@ -13,14 +13,20 @@ def positive_int(name: str, value) -> int:
 
 
 def positive_float(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value < math.inf
+    ):
         raise ValueError(f"{name}: expected a positive number, got {value!r}")
     return float(value)
 
 
 def widths(name: str, value) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
-        raise ValueError(f"{name}: expected a non-empty sequence of positive ints, got {value!r}")
+        raise ValueError(
+            f"{name}: expected a non-empty sequence of positive ints, got {value!r}"
+        )
     return tuple(positive_int(f"{name}[{i}]", width) for i, width in enumerate(value))
 
 
@@ -43,6 +49,10 @@ def non_negative_int(name: str, value) -> int:
 
 
 def fraction(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 <= value < 1
+    ):
         raise ValueError(f"{name}: expected a number in [0, 1), got {value!r}")
     return float(value)

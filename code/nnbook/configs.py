@@ -57,12 +57,15 @@ class CNNConfig:
         self.widths = checks.widths("widths", self.widths)
         if len(self.widths) != 5:
             raise ValueError(
-                f"widths: expected 5 widths, one per block, got {len(self.widths)}")
+                f"widths: expected 5 widths, one per block, got {len(self.widths)}"
+            )
         checks.boolean("separable", self.separable)
         checks.positive_int("kernel_size", self.kernel_size)
         if self.kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size: expected an odd int (padding K // 2 keeps "
-                             f"the size), got {self.kernel_size}")
+            raise ValueError(
+                f"kernel_size: expected an odd int (padding K // 2 keeps "
+                f"the size), got {self.kernel_size}"
+            )
         checks.positive_int("in_channels", self.in_channels)
         checks.positive_int("n_classes", self.n_classes)
 
@@ -82,15 +85,21 @@ class GPTConfig:
     n_heads: int = 4  # H [n_head]
     d_model: int = 128  # D, the residual stream's width [n_embd]
     d_ff: int = 512  # the feed-forward layer's hidden width (4 D)
-    dropout: float = 0.0  # after the embedding, the attention and the feed-forward layer
+    dropout: float = (
+        0.0  # after the embedding, the attention and the feed-forward layer
+    )
 
     def __post_init__(self):
         for name in ("vocab_size", "context", "n_layers", "n_heads", "d_model", "d_ff"):
             checks.positive_int(name, getattr(self, name))
         if self.d_model % self.n_heads:
-            raise ValueError(f"n_heads: expected a divisor of d_model = {self.d_model}, got {self.n_heads}")
+            raise ValueError(
+                f"n_heads: expected a divisor of d_model = {self.d_model}, got {self.n_heads}"
+            )
         if self.d_model % 2:
-            raise ValueError(f"d_model: expected an even number (sine-cosine pairs), got {self.d_model}")
+            raise ValueError(
+                f"d_model: expected an even number (sine-cosine pairs), got {self.d_model}"
+            )
         checks.fraction("dropout", self.dropout)
 
     def to_dict(self) -> dict:

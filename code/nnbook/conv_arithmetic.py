@@ -13,7 +13,6 @@ operation per output, not one per weight and output).
 
 from __future__ import annotations
 
-
 from nnbook import checks
 from nnbook.configs import CNNConfig
 
@@ -40,8 +39,10 @@ def output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) 
     checks.positive_int("stride", stride)
     checks.non_negative_int("padding", padding)
     if size + 2 * padding < kernel_size:
-        raise ValueError(f"kernel_size: expected at most the padded size "
-                         f"{size} + 2*{padding}, got {kernel_size}")
+        raise ValueError(
+            f"kernel_size: expected at most the padded size "
+            f"{size} + 2*{padding}, got {kernel_size}"
+        )
     return (size + 2 * padding - kernel_size) // stride + 1
 
 
@@ -61,8 +62,9 @@ def same_padding(size: int, kernel_size: int, stride: int = 1) -> tuple[int, int
 # ------------------------------------------------------------------------- costs
 
 
-def conv_params(in_ch: int, out_ch: int, kernel_size: int, bias: bool = True,
-                groups: int = 1) -> int:
+def conv_params(
+    in_ch: int, out_ch: int, kernel_size: int, bias: bool = True, groups: int = 1
+) -> int:
     """Parameters of a (grouped) K x K convolution: out_ch kernels of
     (in_ch / groups) x K x K, plus out_ch biases."""
     _check_channels(in_ch, out_ch, kernel_size, groups)
@@ -70,7 +72,9 @@ def conv_params(in_ch: int, out_ch: int, kernel_size: int, bias: bool = True,
     return out_ch * (in_ch // groups) * kernel_size**2 + (out_ch if bias else 0)
 
 
-def separable_params(in_ch: int, out_ch: int, kernel_size: int, bias: bool = True) -> int:
+def separable_params(
+    in_ch: int, out_ch: int, kernel_size: int, bias: bool = True
+) -> int:
     """Parameters of a depthwise K x K convolution plus a pointwise 1 x 1 one."""
     # in_ch filters of K x K (+ in_ch biases)
     depthwise = conv_params(in_ch, in_ch, kernel_size, bias, groups=in_ch)
@@ -78,8 +82,9 @@ def separable_params(in_ch: int, out_ch: int, kernel_size: int, bias: bool = Tru
     return depthwise + pointwise
 
 
-def conv_macs(in_ch: int, out_ch: int, kernel_size: int, out_h: int, out_w: int,
-              groups: int = 1) -> int:
+def conv_macs(
+    in_ch: int, out_ch: int, kernel_size: int, out_h: int, out_w: int, groups: int = 1
+) -> int:
     """Multiply-adds of a (grouped) convolution: each kernel weight is used once per
     output position."""
     checks.positive_int("out_h", out_h)
@@ -88,11 +93,13 @@ def conv_macs(in_ch: int, out_ch: int, kernel_size: int, out_h: int, out_w: int,
     return weights * out_h * out_w
 
 
-def separable_macs(in_ch: int, out_ch: int, kernel_size: int, out_h: int,
-                   out_w: int) -> int:
+def separable_macs(
+    in_ch: int, out_ch: int, kernel_size: int, out_h: int, out_w: int
+) -> int:
     """Multiply-adds of depthwise + pointwise; both run at the output resolution."""
-    return (conv_macs(in_ch, in_ch, kernel_size, out_h, out_w, groups=in_ch)
-            + conv_macs(in_ch, out_ch, 1, out_h, out_w))
+    return conv_macs(in_ch, in_ch, kernel_size, out_h, out_w, groups=in_ch) + conv_macs(
+        in_ch, out_ch, 1, out_h, out_w
+    )
 
 
 def separable_ratio(out_ch: int, kernel_size: int) -> float:
@@ -114,7 +121,8 @@ def _check_channels(in_ch, out_ch, kernel_size, groups) -> None:
     for name, channels in (("in_ch", in_ch), ("out_ch", out_ch)):
         if channels % groups:
             raise ValueError(
-                f"{name}: expected a multiple of groups={groups}, got {channels}")
+                f"{name}: expected a multiple of groups={groups}, got {channels}"
+            )
 
 
 def check_conv_arguments(in_ch, out_ch, kernel_size, stride, padding, groups=1) -> int:
@@ -130,7 +138,8 @@ def check_conv_arguments(in_ch, out_ch, kernel_size, stride, padding, groups=1) 
             raise ValueError(
                 f"padding: expected an int >= 0, or 'same' with an odd kernel_size and "
                 f"stride 1 (symmetric), got 'same' with kernel_size={kernel_size}, "
-                f"stride={stride}")
+                f"stride={stride}"
+            )
         return kernel_size // 2
     return checks.non_negative_int("padding", padding)
 
@@ -152,8 +161,10 @@ def cnn_cost(config: CNNConfig, image_size: int = 32) -> tuple[int, int]:
     params = macs = 0
     for i, (c_in, c_out) in enumerate(zip(in_widths, config.widths)):
         if size < 2:
-            raise ValueError(f"image_size: expected at least 32 for five 2 x 2 "
-                             f"poolings, got {image_size}")
+            raise ValueError(
+                f"image_size: expected at least 32 for five 2 x 2 "
+                f"poolings, got {image_size}"
+            )
         if config.separable and i > 0:
             params += separable_params(c_in, c_out, K, bias=False)
             macs += separable_macs(c_in, c_out, K, size, size)

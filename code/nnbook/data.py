@@ -95,9 +95,13 @@ class Dataset:
                 f"got {self.mirror_path!r}"
             )
         if self.size is not None and self.size < 0:
-            raise ValueError(f"size: expected a byte count >= 0 or None, got {self.size!r}")
+            raise ValueError(
+                f"size: expected a byte count >= 0 or None, got {self.size!r}"
+            )
         if self.canonical and self.stand_in_for is not None:
-            raise ValueError(f"stand_in_for: a canonical dataset cannot stand in, got {self.stand_in_for!r}")
+            raise ValueError(
+                f"stand_in_for: a canonical dataset cannot stand in, got {self.stand_in_for!r}"
+            )
 
     @property
     def is_stand_in(self) -> bool:
@@ -193,7 +197,9 @@ class DataFile:
         head = f"{d.name}: {d.filename}, sha256 {d.sha256[:12]}…"
         if d.stand_in_for is not None:
             note = d.note.rstrip(". ")
-            return f"{head}, STAND-IN for {d.stand_in_for}" + (f" ({note})" if note else "")
+            return f"{head}, STAND-IN for {d.stand_in_for}" + (
+                f" ({note})" if note else ""
+            )
         return f"{head}, {'canonical' if d.canonical else 'non-canonical'}"
 
 
@@ -204,7 +210,9 @@ def resolve_cache_dir(cache_dir: PathLike | None = None) -> Path:
     """The cache directory: the argument, else $NNBOOK_DATA_CACHE, else pooch's OS cache."""
     if cache_dir is not None:
         if not isinstance(cache_dir, (str, os.PathLike)) or str(cache_dir) == "":
-            raise ValueError(f"cache_dir: expected a directory path or None, got {cache_dir!r}")
+            raise ValueError(
+                f"cache_dir: expected a directory path or None, got {cache_dir!r}"
+            )
         return Path(cache_dir).expanduser()
     env = os.environ.get(CACHE_ENV, "")
     return Path(env).expanduser() if env else Path(pooch.os_cache("nnbook"))
@@ -226,7 +234,9 @@ def resolve_mirrors(mirrors: PathLike | Iterable[PathLike] | None = None) -> lis
         items = list(mirrors)
         if all(isinstance(p, (str, os.PathLike)) for p in items):
             return [Path(p).expanduser() for p in items if str(p)]
-    raise ValueError(f"mirrors: expected a path, a list of paths, or None, got {mirrors!r}")
+    raise ValueError(
+        f"mirrors: expected a path, a list of paths, or None, got {mirrors!r}"
+    )
 
 
 # --------------------------------------------------------------------------- fetch
@@ -246,12 +256,18 @@ def fetch(
     its registered stand-in; the result's ``is_stand_in`` and ``provenance()`` say so.
     """
     reg = REGISTRY if registry is None else registry
-    if not isinstance(reg, Mapping) or not all(isinstance(d, Dataset) for d in reg.values()):
-        raise ValueError(f"registry: expected a mapping of name -> Dataset, got {registry!r}")
+    if not isinstance(reg, Mapping) or not all(
+        isinstance(d, Dataset) for d in reg.values()
+    ):
+        raise ValueError(
+            f"registry: expected a mapping of name -> Dataset, got {registry!r}"
+        )
     if not isinstance(name, str) or name not in reg:
         raise ValueError(f"name: expected one of {sorted(reg)}, got {name!r}")
     if not isinstance(allow_stand_in, bool):
-        raise ValueError(f"allow_stand_in: expected True or False, got {allow_stand_in!r}")
+        raise ValueError(
+            f"allow_stand_in: expected True or False, got {allow_stand_in!r}"
+        )
     dataset = reg[name]
     cache = resolve_cache_dir(cache_dir)
     mirror_dirs = resolve_mirrors(mirrors)
@@ -303,7 +319,9 @@ def _fetch_one(dataset: Dataset, cache: Path, mirror_dirs: list[Path]) -> DataFi
             return DataFile(target, dataset, "mirror")
         # A bad mirror copy is an operator problem worth seeing, but another
         # mirror or the download may still succeed, so warn and go on.
-        warnings.warn(f"{dataset.name}: rejected mirror copy {src}: {problem}", stacklevel=3)
+        warnings.warn(
+            f"{dataset.name}: rejected mirror copy {src}: {problem}", stacklevel=3
+        )
         tried.append(f"{src} (rejected: {problem})")
 
     if dataset.url is None:
@@ -315,18 +333,29 @@ def _fetch_one(dataset: Dataset, cache: Path, mirror_dirs: list[Path]) -> DataFi
         except _network_errors() as err:
             download = f"download failed: {type(err).__name__}: {err}"
 
-    raise DataUnavailableError(_missing_message(dataset, target, mirror_dirs, tried, download))
+    raise DataUnavailableError(
+        _missing_message(dataset, target, mirror_dirs, tried, download)
+    )
 
 
 def _missing_message(
-    dataset: Dataset, target: Path, mirror_dirs: list[Path], tried: list[str], download: str
+    dataset: Dataset,
+    target: Path,
+    mirror_dirs: list[Path],
+    tried: list[str],
+    download: str,
 ) -> str:
     size = f"{dataset.size:,} bytes, " if dataset.size is not None else ""
     lines = [
         f"{dataset.name}: no verified copy of {dataset.filename} "
         f"({size}sha256 {dataset.sha256}).",
         f"  url: {dataset.url or 'none'} ({download})",
-        "  mirrors searched: " + ("; ".join(tried) if tried else f"none (no mirror directories given or in ${MIRROR_ENV})"),
+        "  mirrors searched: "
+        + (
+            "; ".join(tried)
+            if tried
+            else f"none (no mirror directories given or in ${MIRROR_ENV})"
+        ),
         "To use a copy you have, put it at",
         f"  {target}",
         f"or at <dir>/{dataset.mirror_path} in a directory listed in ${MIRROR_ENV} "
@@ -433,7 +462,9 @@ def _copy_verified(src: Path, target: Path, dataset: Dataset) -> str | None:
     target.parent.mkdir(parents=True, exist_ok=True)
     # Temp file in the same directory so os.replace is an atomic rename: readers
     # see the old state or the complete verified file, never a partial copy.
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    fd, tmp_name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+    )
     tmp = Path(tmp_name)
     try:
         digest, size = hashlib.sha256(), 0
@@ -452,7 +483,9 @@ def _copy_verified(src: Path, target: Path, dataset: Dataset) -> str | None:
 
 def _write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None:
     """Call ``write(file)`` on a temp file beside ``target``, then rename it into place."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    fd, tmp_name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+    )
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -479,7 +512,11 @@ Split = tuple[np.ndarray, np.ndarray]
 
 
 def load_boston_housing(
-    *, allow_stand_in: bool = False, test_split: float = 0.2, seed: int = 113, **fetch_kwargs
+    *,
+    allow_stand_in: bool = False,
+    test_split: float = 0.2,
+    seed: int = 113,
+    **fetch_kwargs,
 ) -> tuple[Split, Split, DataFile]:
     """``(x_train, y_train), (x_test, y_test), data_file`` as Keras splits Boston housing.
 
@@ -488,7 +525,11 @@ def load_boston_housing(
     the split is not guaranteed to be Keras' (the npz's row order is not checked against
     the CSV's).
     """
-    if isinstance(test_split, bool) or not isinstance(test_split, (int, float)) or not 0 <= test_split < 1:
+    if (
+        isinstance(test_split, bool)
+        or not isinstance(test_split, (int, float))
+        or not 0 <= test_split < 1
+    ):
         raise ValueError(f"test_split: expected a number in [0, 1), got {test_split!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed: expected an int, got {seed!r}")
@@ -505,14 +546,20 @@ def load_boston_housing(
     rng.shuffle(indices)
     x, y = x[indices], y[indices]
     cut = int(len(x) * (1 - test_split))
-    return (np.array(x[:cut]), np.array(y[:cut])), (np.array(x[cut:]), np.array(y[cut:])), data_file
+    return (
+        (np.array(x[:cut]), np.array(y[:cut])),
+        (np.array(x[cut:]), np.array(y[cut:])),
+        data_file,
+    )
 
 
 def _read_boston_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     with open(path, encoding="utf-8") as f:
         header = tuple(h.strip().strip('"') for h in f.readline().split(","))
     if header != BOSTON_COLUMNS:
-        raise ValueError(f"{path}: expected header {','.join(BOSTON_COLUMNS)}, got {','.join(header)}")
+        raise ValueError(
+            f"{path}: expected header {','.join(BOSTON_COLUMNS)}, got {','.join(header)}"
+        )
     table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
     return table[:, :-1], table[:, -1]
 
@@ -525,7 +572,9 @@ CIFAR10_CLASSES = (
 _CIFAR_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def load_cifar10(*, allow_stand_in: bool = False, **fetch_kwargs) -> tuple[Split, Split, DataFile]:
+def load_cifar10(
+    *, allow_stand_in: bool = False, **fetch_kwargs
+) -> tuple[Split, Split, DataFile]:
     """``(x_train, y_train), (x_test, y_test), data_file``: uint8 (N, 32, 32, 3), int64 labels.
 
     Labels index ``CIFAR10_CLASSES``. The archive is decoded once; the arrays are cached
@@ -533,7 +582,9 @@ def load_cifar10(*, allow_stand_in: bool = False, **fetch_kwargs) -> tuple[Split
     for the JPEG stand-in, by class then file name (shuffle before training).
     """
     data_file = fetch("cifar10", allow_stand_in=allow_stand_in, **fetch_kwargs)
-    npz = data_file.path.with_name(f"{data_file.dataset.name}-{data_file.dataset.sha256[:12]}.npz")
+    npz = data_file.path.with_name(
+        f"{data_file.dataset.name}-{data_file.dataset.sha256[:12]}.npz"
+    )
     arrays = _read_cifar_npz(npz)
     if arrays is None:
         if data_file.dataset.filename.endswith("-jpeg.tar.gz") or data_file.is_stand_in:
@@ -541,7 +592,11 @@ def load_cifar10(*, allow_stand_in: bool = False, **fetch_kwargs) -> tuple[Split
         else:
             arrays = _decode_cifar_python(data_file.path)
         _write_atomically(npz, lambda f: np.savez(f, **arrays))
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"]), data_file
+    return (
+        (arrays["x_train"], arrays["y_train"]),
+        (arrays["x_test"], arrays["y_test"]),
+        data_file,
+    )
 
 
 def _read_cifar_npz(path: Path) -> dict[str, np.ndarray] | None:
@@ -564,7 +619,9 @@ def _decode_cifar_python(archive: Path) -> dict[str, np.ndarray]:
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar:
             base = PurePosixPath(member.name).name
-            if member.isfile() and (base.startswith("data_batch_") or base == "test_batch"):
+            if member.isfile() and (
+                base.startswith("data_batch_") or base == "test_batch"
+            ):
                 # pickle is safe enough here: the archive's sha256 was verified by fetch.
                 batches[base] = pickle.load(tar.extractfile(member), encoding="bytes")
     names = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
@@ -573,9 +630,13 @@ def _decode_cifar_python(archive: Path) -> dict[str, np.ndarray]:
         raise ValueError(f"{archive}: not a CIFAR-10 python archive, missing {missing}")
     arrays = {}
     for split, members in names.items():
-        data = np.concatenate([np.asarray(batches[n][b"data"], dtype=np.uint8) for n in members])
+        data = np.concatenate(
+            [np.asarray(batches[n][b"data"], dtype=np.uint8) for n in members]
+        )
         # Rows are channel-first (1024 R, 1024 G, 1024 B); the book uses NHWC.
-        arrays[f"x_{split}"] = np.ascontiguousarray(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+        arrays[f"x_{split}"] = np.ascontiguousarray(
+            data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        )
         arrays[f"y_{split}"] = np.concatenate(
             [np.asarray(batches[n][b"labels"], dtype=np.int64) for n in members]
         )
@@ -587,7 +648,9 @@ def _decode_cifar_jpeg(archive: Path) -> dict[str, np.ndarray]:
     try:
         from PIL import Image
     except ImportError as err:  # Pillow is only needed for this stand-in
-        raise ImportError("load_cifar10: the JPEG stand-in needs Pillow (pip install pillow)") from err
+        raise ImportError(
+            "load_cifar10: the JPEG stand-in needs Pillow (pip install pillow)"
+        ) from err
     found: dict[str, list[tuple[int, str, bytes]]] = {"train": [], "test": []}
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar:
@@ -598,8 +661,12 @@ def _decode_cifar_jpeg(archive: Path) -> dict[str, np.ndarray]:
                 continue
             split, cls, fname = parts
             if cls not in CIFAR10_CLASSES:
-                raise ValueError(f"{archive}: unknown class folder {cls!r} in {member.name}")
-            found[split].append((CIFAR10_CLASSES.index(cls), fname, tar.extractfile(member).read()))
+                raise ValueError(
+                    f"{archive}: unknown class folder {cls!r} in {member.name}"
+                )
+            found[split].append(
+                (CIFAR10_CLASSES.index(cls), fname, tar.extractfile(member).read())
+            )
     arrays = {}
     for split, items in found.items():
         if not items:
@@ -607,10 +674,16 @@ def _decode_cifar_jpeg(archive: Path) -> dict[str, np.ndarray]:
         items.sort(key=lambda item: item[:2])  # fixed order, whatever the tar order
         images = []
         for _, fname, raw in items:
-            image = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"), dtype=np.uint8)
+            image = np.asarray(
+                Image.open(io.BytesIO(raw)).convert("RGB"), dtype=np.uint8
+            )
             if image.shape != (32, 32, 3):
-                raise ValueError(f"{archive}: {split}/{fname} is {image.shape}, expected (32, 32, 3)")
+                raise ValueError(
+                    f"{archive}: {split}/{fname} is {image.shape}, expected (32, 32, 3)"
+                )
             images.append(image)
         arrays[f"x_{split}"] = np.stack(images)
-        arrays[f"y_{split}"] = np.array([label for label, _, _ in items], dtype=np.int64)
+        arrays[f"y_{split}"] = np.array(
+            [label for label, _, _ in items], dtype=np.int64
+        )
     return arrays

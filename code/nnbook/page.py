@@ -23,7 +23,9 @@ def note(*data: Any, synthetic: str | None = None) -> None:
     `data` are `nnbook.data.DataFile`s; `synthetic` describes generated data instead (e.g. "y = Xw + b, seed 0").
     """
     if not data and not synthetic:
-        raise ValueError("data, synthetic: expected at least one DataFile or a description of synthetic data")
+        raise ValueError(
+            "data, synthetic: expected at least one DataFile or a description of synthetic data"
+        )
     lines = [f"**Built with the `{profiles.current()}` profile.**"]
     lines += [f"Data: {item.provenance()}" for item in data]
     if synthetic:
@@ -53,7 +55,9 @@ def claim(holds: bool, sentence: str) -> None:
     if not isinstance(sentence, str) or not sentence:
         raise ValueError("sentence: expected the claim as a non-empty string")
     if not holds:
-        raise ClaimError(f"The chapter claims: {sentence!r}, but the numbers this build produced disagree.")
+        raise ClaimError(
+            f"The chapter claims: {sentence!r}, but the numbers this build produced disagree."
+        )
 
 
 def _display_markdown(text: str) -> None:

@@ -19,8 +19,9 @@ __all__ = ["first_token_task", "training_batches", "TrainingRecord"]
 TEST_SEED = 1_000_003  # the fixed test set's seed, apart from any training stream's
 
 
-def first_token_task(n: int, *, length: int = 200, vocab_size: int = 8,
-                     seed: int = TEST_SEED) -> tuple[np.ndarray, np.ndarray]:
+def first_token_task(
+    n: int, *, length: int = 200, vocab_size: int = 8, seed: int = TEST_SEED
+) -> tuple[np.ndarray, np.ndarray]:
     """`n` sequences (n, length) of int64 tokens and their labels (n,): the token at position 0."""
     checks.positive_int("n", n)
     checks.positive_int("length", length)
@@ -31,8 +32,14 @@ def first_token_task(n: int, *, length: int = 200, vocab_size: int = 8,
     return tokens, tokens[:, 0].copy()  # (n, T), (n,)
 
 
-def training_batches(steps: int, batch_size: int, *, length: int = 200, vocab_size: int = 8,
-                     seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def training_batches(
+    steps: int,
+    batch_size: int,
+    *,
+    length: int = 200,
+    vocab_size: int = 8,
+    seed: int = 0,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """`steps` fresh batches (tokens (B, length), labels (B,)), the same stream for the same seed."""
     checks.positive_int("steps", steps)
     checks.positive_int("batch_size", batch_size)
@@ -40,10 +47,14 @@ def training_batches(steps: int, batch_size: int, *, length: int = 200, vocab_si
     checks.positive_int("vocab_size", vocab_size)
     checks.non_negative_int("seed", seed)
     if seed == TEST_SEED:
-        raise ValueError(f"seed: expected a seed other than the test set's {TEST_SEED}, got {seed}")
+        raise ValueError(
+            f"seed: expected a seed other than the test set's {TEST_SEED}, got {seed}"
+        )
     rng = np.random.default_rng(seed)
     for _ in range(steps):
-        tokens = rng.integers(0, vocab_size, size=(batch_size, length), dtype=np.int64)  # (B, T)
+        tokens = rng.integers(
+            0, vocab_size, size=(batch_size, length), dtype=np.int64
+        )  # (B, T)
         yield tokens, tokens[:, 0].copy()
 
 
@@ -52,7 +63,9 @@ class TrainingRecord:
     """What one training run measured; accuracies are fractions in [0, 1]."""
 
     step_loss: np.ndarray  # (steps,) training loss of every batch
-    eval_steps: np.ndarray  # (evals,) the steps after which the test set was scored (0: before training)
+    eval_steps: (
+        np.ndarray
+    )  # (evals,) the steps after which the test set was scored (0: before training)
     test_accuracy: np.ndarray  # (evals,) test accuracy at those steps
     seconds: float  # wall time of the training steps (evaluations excluded)
 

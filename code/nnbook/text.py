@@ -52,23 +52,37 @@ class CharVocab:
         table = {c: i for i, c in enumerate(self.chars)}
         unknown = sorted(set(text) - table.keys())
         if unknown:
-            raise ValueError(f"text: expected only characters of the vocabulary, got {unknown[:5]!r}")
+            raise ValueError(
+                f"text: expected only characters of the vocabulary, got {unknown[:5]!r}"
+            )
         return np.array([table[c] for c in text], dtype=np.int64)
 
     def decode(self, ids) -> str:  # (N,) ints -> str of length N
         ids = np.asarray(ids)
         if ids.ndim != 1 or (ids.size and (ids.min() < 0 or ids.max() >= self.size)):
-            raise ValueError(f"ids: expected a 1-D sequence of ids in [0, {self.size}), got shape {ids.shape}")
+            raise ValueError(
+                f"ids: expected a 1-D sequence of ids in [0, {self.size}), got shape {ids.shape}"
+            )
         return "".join(self.chars[i] for i in ids)
 
 
-def train_val_split(ids: np.ndarray, train_fraction: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+def train_val_split(
+    ids: np.ndarray, train_fraction: float = 0.9
+) -> tuple[np.ndarray, np.ndarray]:
     """The first `train_fraction` of the tokens for training, the rest (the end of the text) for validation."""
     ids = np.asarray(ids)
     if ids.ndim != 1 or ids.size < 2:
-        raise ValueError(f"ids: expected a 1-D array of at least 2 tokens, got shape {ids.shape}")
-    if isinstance(train_fraction, bool) or not isinstance(train_fraction, float) or not 0 < train_fraction < 1:
-        raise ValueError(f"train_fraction: expected a float in (0, 1), got {train_fraction!r}")
+        raise ValueError(
+            f"ids: expected a 1-D array of at least 2 tokens, got shape {ids.shape}"
+        )
+    if (
+        isinstance(train_fraction, bool)
+        or not isinstance(train_fraction, float)
+        or not 0 < train_fraction < 1
+    ):
+        raise ValueError(
+            f"train_fraction: expected a float in (0, 1), got {train_fraction!r}"
+        )
     cut = int(len(ids) * train_fraction)
     return ids[:cut], ids[cut:]
 
@@ -80,8 +94,10 @@ def _check_windows(ids, context: int) -> np.ndarray:
     checks.positive_int("context", context)
     ids = np.asarray(ids)
     if ids.ndim != 1 or len(ids) < 2 * context + 1:
-        raise ValueError(f"ids: expected a 1-D array of at least 2 * context + 1 = {2 * context + 1} tokens, "
-                         f"got shape {ids.shape}")
+        raise ValueError(
+            f"ids: expected a 1-D array of at least 2 * context + 1 = {2 * context + 1} tokens, "
+            f"got shape {ids.shape}"
+        )
     return ids
 
 
@@ -89,11 +105,14 @@ def windows_per_epoch(n_tokens: int, context: int) -> int:
     """How many windows of `context` targets one epoch (one pass over `n_tokens` tokens) holds."""
     checks.positive_int("n_tokens", n_tokens)
     checks.positive_int("context", context)
-    return (n_tokens - context) // context  # the same for every starting phase in [0, context)
+    return (
+        n_tokens - context
+    ) // context  # the same for every starting phase in [0, context)
 
 
-def epoch_batches(ids: np.ndarray, *, context: int, batch_size: int, seed: int,
-                  epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def epoch_batches(
+    ids: np.ndarray, *, context: int, batch_size: int, seed: int, epoch: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of (inputs, targets), each (B, T) int64, targets shifted by one token.
 
     The tokens are cut into back-to-back windows from a random phase, the windows shuffled, seeded by
@@ -106,11 +125,13 @@ def epoch_batches(ids: np.ndarray, *, context: int, batch_size: int, seed: int,
     phase = int(rng.integers(context))
     n = windows_per_epoch(len(ids), context)
     if batch_size > n:
-        raise ValueError(f"batch_size: expected at most the {n} windows of an epoch, got {batch_size}")
+        raise ValueError(
+            f"batch_size: expected at most the {n} windows of an epoch, got {batch_size}"
+        )
     starts = phase + context * rng.permutation(n)  # (n,)
     offsets = np.arange(context + 1)  # (T + 1,)
     for first in range(0, n - batch_size + 1, batch_size):
-        chunk = ids[starts[first:first + batch_size, None] + offsets]  # (B, T + 1)
+        chunk = ids[starts[first : first + batch_size, None] + offsets]  # (B, T + 1)
         yield chunk[:, :-1], chunk[:, 1:]  # (B, T), (B, T)
 
 
@@ -130,11 +151,15 @@ def _frequencies(d_model: int, base: float) -> np.ndarray:
     checks.positive_int("d_model", d_model)
     checks.positive_float("base", base)
     if d_model % 2:
-        raise ValueError(f"d_model: expected an even number (sine-cosine pairs), got {d_model}")
+        raise ValueError(
+            f"d_model: expected an even number (sine-cosine pairs), got {d_model}"
+        )
     return base ** (-np.arange(0, d_model, 2) / d_model)
 
 
-def sinusoidal_encoding(length: int, d_model: int, base: float = 10_000.0) -> np.ndarray:
+def sinusoidal_encoding(
+    length: int, d_model: int, base: float = 10_000.0
+) -> np.ndarray:
     """(length, D) float32: PE[p, 2i] = sin(p w_i), PE[p, 2i + 1] = cos(p w_i), with w_i = base^(-2i / D)."""
     checks.positive_int("length", length)
     angles = np.arange(length)[:, None] * _frequencies(d_model, base)  # (length, D / 2)
@@ -165,11 +190,20 @@ def attention_statistics(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     entropy of the weights (nats). `weights` (H, T, T) are causal: query i attends to keys 0..i."""
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 3 or w.shape[1] != w.shape[2] or 0 in w.shape:
-        raise ValueError(f"weights: expected a non-empty (H, T, T) array, got shape {w.shape}")
-    if not np.allclose(w.sum(-1), 1.0, atol=1e-4) or np.abs(np.triu(w, k=1)).max() > 1e-6:
-        raise ValueError("weights: expected causal attention weights, rows summing to 1, zero above the diagonal")
+        raise ValueError(
+            f"weights: expected a non-empty (H, T, T) array, got shape {w.shape}"
+        )
+    if (
+        not np.allclose(w.sum(-1), 1.0, atol=1e-4)
+        or np.abs(np.triu(w, k=1)).max() > 1e-6
+    ):
+        raise ValueError(
+            "weights: expected causal attention weights, rows summing to 1, zero above the diagonal"
+        )
     t = w.shape[-1]
-    distance = np.arange(t)[:, None] - np.arange(t)[None, :]  # (T, T): query i minus key j
+    distance = (
+        np.arange(t)[:, None] - np.arange(t)[None, :]
+    )  # (T, T): query i minus key j
     mean_distance = (w * np.maximum(distance, 0)).sum(-1).mean(-1)  # (H,)
     entropy = -(w * np.log(np.where(w > 0, w, 1.0))).sum(-1).mean(-1)  # (H,)
     return mean_distance, entropy
@@ -201,7 +235,9 @@ class LMHistory:
     eval_steps: np.ndarray  # (evals,) the number of steps taken before each validation
     val_loss: np.ndarray  # (evals,) mean validation loss at those steps
     train_seconds: float  # wall time of the training steps (validation excluded)
-    first_step_seconds: float  # of which the first step's: tracing, compiling, allocating
+    first_step_seconds: (
+        float  # of which the first step's: tracing, compiling, allocating
+    )
 
     @property
     def tokens_per_second(self) -> float:

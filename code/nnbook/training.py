@@ -16,7 +16,9 @@ from . import checks
 # Per-channel statistics of the CIFAR-10 training images (RGB, on the 0..1 scale).
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
-CROP_PADDING = 4  # random crops are taken from the image zero-padded by this many pixels
+CROP_PADDING = (
+    4  # random crops are taken from the image zero-padded by this many pixels
+)
 
 
 @dataclass
@@ -35,11 +37,15 @@ class TrainingHistory:
         return float(self.test_accuracy[-1])
 
 
-def one_cycle_lr(step: int, total_steps: int, peak_lr: float, warmup: float = 0.25) -> float:
+def one_cycle_lr(
+    step: int, total_steps: int, peak_lr: float, warmup: float = 0.25
+) -> float:
     """Learning rate at `step`: linear warm-up from peak/25 to peak, then cosine decay to ~0."""
     checks.positive_int("total_steps", total_steps)
     if not 0 <= step < total_steps:
-        raise ValueError(f"step: expected 0 <= step < total_steps={total_steps}, got {step!r}")
+        raise ValueError(
+            f"step: expected 0 <= step < total_steps={total_steps}, got {step!r}"
+        )
     warmup_steps = max(1, round(warmup * total_steps))
     if step < warmup_steps:
         return peak_lr * (0.04 + 0.96 * step / warmup_steps)
@@ -70,7 +76,9 @@ def epoch_draws(n: int, *, seed: int, epoch: int, augment: bool) -> EpochDraws:
         offsets = rng.integers(0, 2 * CROP_PADDING + 1, size=(n, 2)).astype(np.int32)
         flips = rng.random(n) < 0.5
     else:
-        offsets = np.full((n, 2), CROP_PADDING, dtype=np.int32)  # the centre crop is the image itself
+        offsets = np.full(
+            (n, 2), CROP_PADDING, dtype=np.int32
+        )  # the centre crop is the image itself
         flips = np.zeros(n, dtype=bool)
     return EpochDraws(order, offsets, flips)
 
@@ -82,21 +90,35 @@ def check_fit_arguments(train, test, epochs, batch_size, peak_lr, weight_decay) 
     checks.positive_int("epochs", epochs)
     checks.positive_int("batch_size", batch_size)
     if batch_size > len(train[0]):
-        raise ValueError(f"batch_size: expected at most the {len(train[0])} training images, got {batch_size}")
+        raise ValueError(
+            f"batch_size: expected at most the {len(train[0])} training images, got {batch_size}"
+        )
     checks.positive_float("peak_lr", peak_lr)
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or weight_decay < 0:
-        raise ValueError(f"weight_decay: expected a non-negative number, got {weight_decay!r}")
+    if (
+        isinstance(weight_decay, bool)
+        or not isinstance(weight_decay, (int, float))
+        or weight_decay < 0
+    ):
+        raise ValueError(
+            f"weight_decay: expected a non-negative number, got {weight_decay!r}"
+        )
 
 
 def check_images(name: str, split) -> None:
     """`split` must be (uint8 images (N, H, W, 3), integer labels (N,))."""
     if not isinstance(split, (tuple, list)) or len(split) != 2:
-        raise ValueError(f"{name}: expected a pair (images, labels), got {type(split).__name__}")
+        raise ValueError(
+            f"{name}: expected a pair (images, labels), got {type(split).__name__}"
+        )
     x, y = (np.asarray(a) for a in split)
     if x.dtype != np.uint8 or x.ndim != 4 or x.shape[-1] != 3:
-        raise ValueError(f"{name}: expected uint8 images of shape (N, H, W, 3), got {x.dtype} {x.shape}")
+        raise ValueError(
+            f"{name}: expected uint8 images of shape (N, H, W, 3), got {x.dtype} {x.shape}"
+        )
     if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{name}: expected integer labels of shape ({len(x)},), got {y.dtype} {y.shape}")
+        raise ValueError(
+            f"{name}: expected integer labels of shape ({len(x)},), got {y.dtype} {y.shape}"
+        )
 
 
 def random_subset(split, n: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

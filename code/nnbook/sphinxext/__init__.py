@@ -18,7 +18,9 @@ def _add_static(app) -> None:
 
 
 def _init_env(app) -> None:
-    if not hasattr(app.env, "nnbook_framework_docs"):  # a fresh environment, not one unpickled from a build
+    if not hasattr(
+        app.env, "nnbook_framework_docs"
+    ):  # a fresh environment, not one unpickled from a build
         app.env.nnbook_framework_docs = set()
 
 
@@ -33,14 +35,22 @@ def _merge(app, env, docnames, other) -> None:
 def _repository_url(app, config) -> None:
     """Use the configured repository (`_config.yml` `repository.url`) unless `nnbook_repository_url` is set."""
     if not config.nnbook_repository_url:
-        config.nnbook_repository_url = (config.html_theme_options or {}).get("repository_url", "")
+        config.nnbook_repository_url = (config.html_theme_options or {}).get(
+            "repository_url", ""
+        )
 
 
 def setup(app):
     app.setup_extension("sphinx_design")
     app.setup_extension("myst_nb")
-    app.add_config_value("nnbook_repository_url", os.environ.get("NNBOOK_REPOSITORY_URL", ""), "html")
-    app.add_config_value("nnbook_repository_branch", os.environ.get("NNBOOK_REPOSITORY_BRANCH", "main"), "html")
+    app.add_config_value(
+        "nnbook_repository_url", os.environ.get("NNBOOK_REPOSITORY_URL", ""), "html"
+    )
+    app.add_config_value(
+        "nnbook_repository_branch",
+        os.environ.get("NNBOOK_REPOSITORY_BRANCH", "main"),
+        "html",
+    )
     app.add_config_value("nnbook_notebooks_branch", "notebooks", "html")
     app.connect("config-inited", _repository_url)
     app.connect("builder-inited", _init_env)

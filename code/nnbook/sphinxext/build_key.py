@@ -19,7 +19,9 @@ from nnbook import profiles
 KEY_TAG = "nnbook-build-key"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _IMPORT = re.compile(r"^\s*import\s+(nnbook(?:\.\w+)*)", re.MULTILINE)
-_FROM_IMPORT = re.compile(r"^\s*from\s+(nnbook(?:\.\w+)*)\s+import\s+(?:\(([^)]*)\)|([\w ,]+))", re.MULTILINE)
+_FROM_IMPORT = re.compile(
+    r"^\s*from\s+(nnbook(?:\.\w+)*)\s+import\s+(?:\(([^)]*)\)|([\w ,]+))", re.MULTILINE
+)
 
 
 def module_file(module: str) -> Path | None:
@@ -40,10 +42,16 @@ def imported_modules(tree: ast.AST, package: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                parent = (
+                    package.rsplit(".", node.level - 1)[0]
+                    if node.level > 1
+                    else package
+                )
                 base = f"{parent}.{base}" if base else parent
             found.add(base)
-            found |= {f"{base}.{alias.name}" for alias in node.names}  # `from pkg import module`
+            found |= {
+                f"{base}.{alias.name}" for alias in node.names
+            }  # `from pkg import module`
     return {name for name in found if name == "nnbook" or name.startswith("nnbook.")}
 
 
@@ -53,7 +61,9 @@ def dependencies(source: str) -> list[Path]:
     for module, parenthesized, names in _FROM_IMPORT.findall(source):
         # `from nnbook import page` imports the module nnbook.page; `as` aliases keep the first word
         names = (parenthesized or names).replace("\n", ",").split(",")
-        todo |= {module} | {f"{module}.{name.split()[0]}" for name in names if name.strip()}
+        todo |= {module} | {
+            f"{module}.{name.split()[0]}" for name in names if name.strip()
+        }
     seen: dict[str, Path | None] = {}
     while todo:
         module = todo.pop()
@@ -65,7 +75,10 @@ def dependencies(source: str) -> list[Path]:
         seen[module] = path = module_file(module)
         if path is not None:
             package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
-            todo |= imported_modules(ast.parse(path.read_text(encoding="utf8")), package) - seen.keys()
+            todo |= (
+                imported_modules(ast.parse(path.read_text(encoding="utf8")), package)
+                - seen.keys()
+            )
     return sorted({path for path in seen.values() if path is not None})
 
 

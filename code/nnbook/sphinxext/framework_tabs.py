@@ -14,7 +14,10 @@ from sphinx.transforms import SphinxTransform
 from sphinx_design.shared import create_component
 
 SYNC_GROUP = "framework"
-FRAMEWORKS = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}  # tag -> tab label, in tab order
+FRAMEWORKS = {
+    "pytorch": "PyTorch",
+    "tensorflow": "TensorFlow",
+}  # tag -> tab label, in tab order
 
 
 def framework_of(node: nodes.Node) -> str | None:
@@ -29,11 +32,17 @@ def tab_set(cells: list[nodes.container]) -> nodes.container:
     """A tab set with one tab per framework holding that framework's cells, in their order."""
     tabs = create_component("tab-set", classes=["sd-tab-set", "nnbook-framework-tabs"])
     for tag, label in FRAMEWORKS.items():
-        label_node = nodes.rubric(label, label, classes=["sd-tab-label"], sync_id=tag, sync_group=SYNC_GROUP)
+        label_node = nodes.rubric(
+            label, label, classes=["sd-tab-label"], sync_id=tag, sync_group=SYNC_GROUP
+        )
         content = create_component("tab-content", classes=["sd-tab-content"])
         own = [cell for cell in cells if framework_of(cell) == tag]
         # A step with code for one framework only still gets both tabs, so switching never shows the wrong code.
-        content += own or [nodes.paragraph("", f"This step has no {label} code.", classes=["nnbook-no-code"])]
+        content += own or [
+            nodes.paragraph(
+                "", f"This step has no {label} code.", classes=["nnbook-no-code"]
+            )
+        ]
         item = create_component("tab-item", classes=["sd-tab-item"], selected=False)
         item += [label_node, content]
         tabs += item
@@ -47,7 +56,11 @@ class FrameworkTabs(SphinxTransform):
     default_priority = 500  # after myst-nb has built the cell containers; long before HTML post-transforms
 
     def apply(self, **kwargs) -> None:
-        parents = {cell.parent for cell in self.document.findall(nodes.container) if framework_of(cell)}
+        parents = {
+            cell.parent
+            for cell in self.document.findall(nodes.container)
+            if framework_of(cell)
+        }
         for parent in parents:
             children, run = [], []
             for child in parent.children:

@@ -24,7 +24,8 @@ _TAB_ITEM = re.compile(
 )
 _GLUE = re.compile(r"\{glue(?::text|:any|:)?\}`(?P<name>[^`]+)`")
 _LITERALINCLUDE = re.compile(
-    r"^```\{literalinclude\}[ \t]+(?P<path>\S+)\n:pyobject:[ \t]*(?P<name>[\w.]+)\n```[ \t]*$", re.MULTILINE
+    r"^```\{literalinclude\}[ \t]+(?P<path>\S+)\n:pyobject:[ \t]*(?P<name>[\w.]+)\n```[ \t]*$",
+    re.MULTILINE,
 )
 
 
@@ -33,7 +34,10 @@ def glue_values(glue_file: Path) -> dict[str, str]:
     executed notebook (it takes the glue outputs out of the notebook itself)."""
     if not glue_file.is_file():
         return {}
-    return {name: output["data"].get("text/plain", "") for name, output in json.loads(glue_file.read_text()).items()}
+    return {
+        name: output["data"].get("text/plain", "")
+        for name, output in json.loads(glue_file.read_text()).items()
+    }
 
 
 def python_object_source(path: Path, name: str) -> str:
@@ -46,10 +50,12 @@ def python_object_source(path: Path, name: str) -> str:
         nodes = getattr(node, "body", [])
     lines = path.read_text(encoding="utf8").splitlines()
     first = min([node.lineno] + [decorator.lineno for decorator in node.decorator_list])
-    return "\n".join(lines[first - 1:node.end_lineno])
+    return "\n".join(lines[first - 1 : node.end_lineno])
 
 
-def for_framework(markdown: str, framework: str, glued: dict[str, str], source_dir: Path) -> str:
+def for_framework(
+    markdown: str, framework: str, glued: dict[str, str], source_dir: Path
+) -> str:
     """`markdown` as the `framework` notebook shows it."""
 
     def keep_own_tab(tab_set: re.Match) -> str:

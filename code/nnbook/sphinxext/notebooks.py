@@ -22,7 +22,10 @@ from .build_key import KEY_TAG
 from .framework_tabs import FRAMEWORKS, framework_of
 from .notebook_markdown import for_framework, glue_values
 
-EXTRAS = {"pytorch": "torch", "tensorflow": "tf"}  # the package extra that brings each framework
+EXTRAS = {
+    "pytorch": "torch",
+    "tensorflow": "tf",
+}  # the package extra that brings each framework
 
 
 def notebook_name(docname: str, framework: str) -> str:
@@ -30,7 +33,9 @@ def notebook_name(docname: str, framework: str) -> str:
     return f"{docname}-{framework}.ipynb"
 
 
-def install_cell(framework: str, repository_url: str, branch: str) -> nbformat.NotebookNode:
+def install_cell(
+    framework: str, repository_url: str, branch: str
+) -> nbformat.NotebookNode:
     """The first cell: install the book's package unless this environment already has it."""
     lines = [
         "# Installs the book's package `nnbook` where it is missing (e.g. on Colab); a no-op in the book's own environment.",
@@ -43,16 +48,28 @@ def install_cell(framework: str, repository_url: str, branch: str) -> nbformat.N
         spec = f"nnbook[{EXTRAS[framework]}] @ git+{repository}.git@{branch}#subdirectory=code"
         lines.append(f'    %pip install --quiet "{spec}"')
     else:
-        lines.append('    raise ModuleNotFoundError("Install the book\'s package first: `pip install -e code` in a clone of the book\'s repository.")')
-    return nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": ["nnbook-install"]})
+        lines.append(
+            "    raise ModuleNotFoundError(\"Install the book's package first: `pip install -e code` in a clone of the book's repository.\")"
+        )
+    return nbformat.v4.new_code_cell(
+        "\n".join(lines), metadata={"tags": ["nnbook-install"]}
+    )
 
 
-def framework_notebook(executed: nbformat.NotebookNode, framework: str, repository_url: str, branch: str,
-                       glued: dict[str, str] | None = None, source_dir: Path = Path(".")):
+def framework_notebook(
+    executed: nbformat.NotebookNode,
+    framework: str,
+    repository_url: str,
+    branch: str,
+    glued: dict[str, str] | None = None,
+    source_dir: Path = Path("."),
+):
     """The executed notebook reduced to the untagged cells and `framework`'s cells, its markdown resolved
     for that framework: `glued` values by name, `source_dir` the chapter's folder (for `literalinclude`)."""
     if framework not in FRAMEWORKS:
-        raise ValueError(f"framework: expected one of {list(FRAMEWORKS)}, got {framework!r}")
+        raise ValueError(
+            f"framework: expected one of {list(FRAMEWORKS)}, got {framework!r}"
+        )
     others = set(FRAMEWORKS) - {framework}
     notebook = nbformat.from_dict(executed)
     notebook.cells = [install_cell(framework, repository_url, branch)]
@@ -62,7 +79,9 @@ def framework_notebook(executed: nbformat.NotebookNode, framework: str, reposito
         if cell.cell_type == "markdown":
             cell.source = for_framework(cell.source, framework, glued or {}, source_dir)
         notebook.cells.append(cell)
-    notebook.metadata.pop("jupytext", None)  # the notebook is a notebook now, not a MyST text file
+    notebook.metadata.pop(
+        "jupytext", None
+    )  # the notebook is a notebook now, not a MyST text file
     return notebook
 
 
@@ -73,9 +92,15 @@ def executed_notebook(app, docname: str) -> nbformat.NotebookNode:
     came from jupyter-cache (and, after a fresh run, stream chunks it merged in place): the outputs are taken
     from the cache record matching the notebook's code cells instead.
     """
-    notebook = nbformat.read(Path(app.env.mystnb_config.output_folder, f"{docname}.ipynb"), as_version=4)
-    with suppress(KeyError):  # no record: not executed through the cache (execution off or forced)
-        _, notebook = get_cache(app.env.mystnb_config.execution_cache_path).merge_match_into_notebook(notebook)
+    notebook = nbformat.read(
+        Path(app.env.mystnb_config.output_folder, f"{docname}.ipynb"), as_version=4
+    )
+    with suppress(
+        KeyError
+    ):  # no record: not executed through the cache (execution off or forced)
+        _, notebook = get_cache(
+            app.env.mystnb_config.execution_cache_path
+        ).merge_match_into_notebook(notebook)
     return notebook
 
 
@@ -88,8 +113,12 @@ def write_notebooks(app, exception) -> None:
         executed = executed_notebook(app, docname)
         for framework in FRAMEWORKS:
             notebook = framework_notebook(
-                executed, framework, app.config.nnbook_repository_url, app.config.nnbook_repository_branch,
-                glue_values(executed_dir / f"{docname}.glue.json"), Path(app.env.doc2path(docname)).parent,
+                executed,
+                framework,
+                app.config.nnbook_repository_url,
+                app.config.nnbook_repository_branch,
+                glue_values(executed_dir / f"{docname}.glue.json"),
+                Path(app.env.doc2path(docname)).parent,
             )
             target = Path(app.outdir, notebook_name(docname, framework))
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -97,7 +126,9 @@ def write_notebooks(app, exception) -> None:
 
 
 def colab_url(repository_url: str, branch: str, path: str) -> str:
-    owner_repo = repository_url.rstrip("/").removesuffix(".git").split("github.com/", 1)[-1]
+    owner_repo = (
+        repository_url.rstrip("/").removesuffix(".git").split("github.com/", 1)[-1]
+    )
     return f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{path}"
 
 
@@ -107,12 +138,24 @@ def download_links(app, docname: str) -> nodes.raw:
     for framework, label in FRAMEWORKS.items():
         path = notebook_name(docname, framework)
         href = posixpath.basename(path)
-        links = [f'<a class="nnbook-download" href="{html.escape(href)}" download>{label} notebook (.ipynb)</a>']
+        links = [
+            f'<a class="nnbook-download" href="{html.escape(href)}" download>{label} notebook (.ipynb)</a>'
+        ]
         if app.config.nnbook_repository_url:
-            url = colab_url(app.config.nnbook_repository_url, app.config.nnbook_notebooks_branch, path)
-            links.append(f'<a class="nnbook-colab" href="{html.escape(url)}">open in Colab</a>')
+            url = colab_url(
+                app.config.nnbook_repository_url,
+                app.config.nnbook_notebooks_branch,
+                path,
+            )
+            links.append(
+                f'<a class="nnbook-colab" href="{html.escape(url)}">open in Colab</a>'
+            )
         parts.append(" · ".join(links))
-    markup = '<p class="nnbook-downloads">Download this chapter: ' + " | ".join(parts) + "</p>"
+    markup = (
+        '<p class="nnbook-downloads">Download this chapter: '
+        + " | ".join(parts)
+        + "</p>"
+    )
     return nodes.raw("", markup, format="html")
 
 

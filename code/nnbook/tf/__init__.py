@@ -17,7 +17,10 @@ def _stderr_fd_silenced():
     try:
         sys.stderr.flush()
         saved = os.dup(2)
-    except (OSError, ValueError):  # no real fd 2 (e.g. an embedded interpreter): nothing to silence
+    except (
+        OSError,
+        ValueError,
+    ):  # no real fd 2 (e.g. an embedded interpreter): nothing to silence
         yield
         return
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -34,7 +37,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 with _stderr_fd_silenced():
     import tensorflow as tf
 
-    tf.constant(0.0) + 1.0  # the first op initialises absl logging, which announces itself on fd 2
+    (
+        tf.constant(0.0) + 1.0
+    )  # the first op initialises absl logging, which announces itself on fd 2
 
 tf.get_logger().setLevel("ERROR")
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import math
 
-import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 import keras
 import tensorflow as tf
 
+import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook import checks
 
 __all__ = [
@@ -35,8 +35,16 @@ def causal_mask(t_q: int, t_k: int | None = None) -> tf.Tensor:
     """(T_q, T_k) additive: 0 on and below the diagonal, -inf above, so query i sees keys 0..i and never a
     later one. (Lengths may be scalar tensors: a length unknown until the graph runs.)"""
     t_q = t_q if tf.is_tensor(t_q) else checks.positive_int("t_q", t_q)
-    t_k = t_q if t_k is None else t_k if tf.is_tensor(t_k) else checks.positive_int("t_k", t_k)
-    lower = tf.linalg.band_part(tf.ones((t_q, t_k)), -1, 0)  # 1 on and below the diagonal, 0 above
+    t_k = (
+        t_q
+        if t_k is None
+        else t_k
+        if tf.is_tensor(t_k)
+        else checks.positive_int("t_k", t_k)
+    )
+    lower = tf.linalg.band_part(
+        tf.ones((t_q, t_k)), -1, 0
+    )  # 1 on and below the diagonal, 0 above
     return tf.where(lower == 1, 0.0, float("-inf"))  # (T_q, T_k), 0 = may attend
 
 
@@ -53,25 +61,44 @@ def _with_causal(mask: tf.Tensor | None, t_q: int, t_k: int) -> tf.Tensor:
 def _check_mask(mask, target: tuple, name: str = "mask") -> None:
     """ValueError naming `name` unless `mask` is a boolean or float tensor whose shape broadcasts to `target`."""
     if not tf.is_tensor(mask) or not (mask.dtype == tf.bool or mask.dtype.is_floating):
-        raise ValueError(f"{name}: expected a boolean or float tensor, got {getattr(mask, 'dtype', type(mask))}")
+        raise ValueError(
+            f"{name}: expected a boolean or float tensor, got {getattr(mask, 'dtype', type(mask))}"
+        )
     shape = tuple(mask.shape)  # None where unknown while tracing: not checked
-    if mask.shape.rank is None or len(shape) > len(target) or any(
-            m not in (1, t) for m, t in zip(shape[::-1], target[::-1]) if m is not None and t is not None):
-        raise ValueError(f"{name}: expected a shape that broadcasts to {tuple(target)}, got {shape}")
+    if (
+        mask.shape.rank is None
+        or len(shape) > len(target)
+        or any(
+            m not in (1, t)
+            for m, t in zip(shape[::-1], target[::-1])
+            if m is not None and t is not None
+        )
+    ):
+        raise ValueError(
+            f"{name}: expected a shape that broadcasts to {tuple(target)}, got {shape}"
+        )
 
 
 def _check_inputs(q, k, v, mask) -> None:
     """Shapes of scaled_dot_product_attention's arguments; ValueError naming the first one that is wrong."""
     for name, x in (("q", q), ("k", k), ("v", v)):
         if not tf.is_tensor(x) or x.shape.rank is None or x.shape.rank < 2:
-            raise ValueError(f"{name}: expected a tensor of shape (..., T, d) with at least 2 dimensions, "
-                             f"got {getattr(x, 'shape', type(x).__name__)}")
+            raise ValueError(
+                f"{name}: expected a tensor of shape (..., T, d) with at least 2 dimensions, "
+                f"got {getattr(x, 'shape', type(x).__name__)}"
+            )
         if 0 in x.shape[-2:]:
-            raise ValueError(f"{name}: expected a non-empty sequence (..., T > 0, d > 0), got {tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: expected a non-empty sequence (..., T > 0, d > 0), got {tuple(x.shape)}"
+            )
     if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"k: expected the query width d_k = {q.shape[-1]}, got shape {tuple(k.shape)}")
+        raise ValueError(
+            f"k: expected the query width d_k = {q.shape[-1]}, got shape {tuple(k.shape)}"
+        )
     if v.shape[-2] != k.shape[-2]:
-        raise ValueError(f"v: expected one value per key (T_k = {k.shape[-2]}), got shape {tuple(v.shape)}")
+        raise ValueError(
+            f"v: expected one value per key (T_k = {k.shape[-2]}), got shape {tuple(v.shape)}"
+        )
     if mask is not None:  # (..., T_q, T_k)
         batch = tf.broadcast_static_shape(q.shape[:-2], k.shape[:-2])
         _check_mask(mask, (*batch, q.shape[-2], k.shape[-2]))
@@ -81,8 +108,11 @@ def _check_inputs(q, k, v, mask) -> None:
 
 
 def scaled_dot_product_attention(
-    q: tf.Tensor, k: tf.Tensor, v: tf.Tensor,
-    mask: tf.Tensor | None = None, scale: bool = True,
+    q: tf.Tensor,
+    k: tf.Tensor,
+    v: tf.Tensor,
+    mask: tf.Tensor | None = None,
+    scale: bool = True,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """softmax(q @ k^T / sqrt(d_k) + mask) @ v, and the weights: (..., T_q, d_v), (..., T_q, T_k).
 
@@ -90,13 +120,19 @@ def scaled_dot_product_attention(
     `scale=False` leaves out the 1 / sqrt(d_k), to show what it is for."""
     _check_inputs(q, k, v, mask)
     checks.boolean("scale", scale)
-    scores = tf.matmul(q, k, transpose_b=True)  # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
+    scores = tf.matmul(
+        q, k, transpose_b=True
+    )  # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
     if scale:
-        scores = scores / math.sqrt(q.shape[-1])  # variance d_k -> 1 for unit-variance q, k
+        scores = scores / math.sqrt(
+            q.shape[-1]
+        )  # variance d_k -> 1 for unit-variance q, k
     if mask is not None and mask.dtype == tf.bool:
         scores = tf.where(mask, scores, float("-inf"))  # exp(-inf) = 0: no weight
     elif mask is not None:
-        scores = scores + tf.cast(mask, scores.dtype)  # additive: 0 keeps a score, -inf removes it
+        scores = scores + tf.cast(
+            mask, scores.dtype
+        )  # additive: 0 keeps a score, -inf removes it
     weights = tf.nn.softmax(scores, axis=-1)  # (..., T_q, T_k), each row sums to 1
     return weights @ v, weights  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
 
@@ -119,7 +155,9 @@ class MultiHeadAttention(keras.layers.Layer):
         self.d_model = checks.positive_int("d_model", d_model)
         self.n_heads = checks.positive_int("n_heads", n_heads)
         if d_model % n_heads:
-            raise ValueError(f"n_heads: expected a divisor of d_model = {d_model}, got {n_heads}")
+            raise ValueError(
+                f"n_heads: expected a divisor of d_model = {d_model}, got {n_heads}"
+            )
         self.d_head = d_model // n_heads
         # kernels (D, D): (in, out); output feature h * d_head + i belongs to head h
         self.q_proj = keras.layers.Dense(d_model, name="q_proj")
@@ -127,7 +165,9 @@ class MultiHeadAttention(keras.layers.Layer):
         self.v_proj = keras.layers.Dense(d_model, name="v_proj")
         self.out_proj = keras.layers.Dense(d_model, name="out_proj")
         # Dense's defaults: Glorot uniform kernels and zero biases, set explicitly in PyTorch
-        self.build((None, None, d_model))  # d_model is known: weights now, as in PyTorch
+        self.build(
+            (None, None, d_model)
+        )  # d_model is known: weights now, as in PyTorch
 
     def build(self, input_shape) -> None:
         for dense in (self.q_proj, self.k_proj, self.v_proj, self.out_proj):
@@ -135,40 +175,73 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def _split_heads(self, x: tf.Tensor) -> tf.Tensor:  # (B, T, D) -> (B, H, T, d_head)
         b, t = tf.shape(x)[0], tf.shape(x)[1]
-        return tf.transpose(tf.reshape(x, (b, t, self.n_heads, self.d_head)), (0, 2, 1, 3))
+        return tf.transpose(
+            tf.reshape(x, (b, t, self.n_heads, self.d_head)), (0, 2, 1, 3)
+        )
 
     def _check(self, name: str, x) -> None:
         if not tf.is_tensor(x) or x.shape.rank != 3 or x.shape[-1] != self.d_model:
-            raise ValueError(f"{name}: expected a tensor of shape (B, T, d_model = {self.d_model}), "
-                             f"got {getattr(x, 'shape', type(x).__name__)}")
+            raise ValueError(
+                f"{name}: expected a tensor of shape (B, T, d_model = {self.d_model}), "
+                f"got {getattr(x, 'shape', type(x).__name__)}"
+            )
         if x.shape[1] == 0:
-            raise ValueError(f"{name}: expected a non-empty sequence (T > 0), got {tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: expected a non-empty sequence (T > 0), got {tuple(x.shape)}"
+            )
 
-    def call(self, query: tf.Tensor, key: tf.Tensor | None = None, value: tf.Tensor | None = None,
-             attn_mask: tf.Tensor | None = None, causal: bool = False, need_weights: bool = True,
-             ) -> tuple[tf.Tensor, tf.Tensor | None]:
+    def call(
+        self,
+        query: tf.Tensor,
+        key: tf.Tensor | None = None,
+        value: tf.Tensor | None = None,
+        attn_mask: tf.Tensor | None = None,
+        causal: bool = False,
+        need_weights: bool = True,
+    ) -> tuple[tf.Tensor, tf.Tensor | None]:
         key = query if key is None else key  # self-attention
         value = key if value is None else value
         for name, x in (("query", query), ("key", key), ("value", value)):
             self._check(name, x)
         checks.boolean("causal", causal)
         checks.boolean("need_weights", need_weights)
-        b, t_q, t_k = query.shape[0], query.shape[1], key.shape[1]  # None where unknown while tracing
+        b, t_q, t_k = (
+            query.shape[0],
+            query.shape[1],
+            key.shape[1],
+        )  # None where unknown while tracing
         mask = attn_mask
         if mask is not None:
             if tf.is_tensor(mask) and mask.shape.rank == 3:
-                mask = mask[:, None]  # (B, T_q, T_k) -> (B, 1, T_q, T_k): the same for every head
+                mask = mask[
+                    :, None
+                ]  # (B, T_q, T_k) -> (B, 1, T_q, T_k): the same for every head
             _check_mask(mask, (b, self.n_heads, t_q, t_k), "attn_mask")
-        if causal:  # fold causality into the one mask (there is no causal kernel to hand it to)
-            mask, causal = _with_causal(mask, tf.shape(query)[1], tf.shape(key)[1]), False
+        if (
+            causal
+        ):  # fold causality into the one mask (there is no causal kernel to hand it to)
+            mask, causal = (
+                _with_causal(mask, tf.shape(query)[1], tf.shape(key)[1]),
+                False,
+            )
         q = self._split_heads(self.q_proj(query))  # (B, H, T_q, d_head)
         k = self._split_heads(self.k_proj(key))  # (B, H, T_k, d_head)
         v = self._split_heads(self.v_proj(value))  # (B, H, T_k, d_head)
-        y, weights = scaled_dot_product_attention(q, k, v, mask=mask)  # (B, H, T_q, d_head)
-        if not need_weights:  # under jit_compile, XLA keeps no (T_q, T_k) weights it need not return
+        y, weights = scaled_dot_product_attention(
+            q, k, v, mask=mask
+        )  # (B, H, T_q, d_head)
+        if (
+            not need_weights
+        ):  # under jit_compile, XLA keeps no (T_q, T_k) weights it need not return
             weights = None
-        y = tf.reshape(tf.transpose(y, (0, 2, 1, 3)), tf.shape(query))  # concatenate the heads: (B, T_q, D)
+        y = tf.reshape(
+            tf.transpose(y, (0, 2, 1, 3)), tf.shape(query)
+        )  # concatenate the heads: (B, T_q, D)
         return self.out_proj(y), weights  # (B, T_q, D), (B, H, T_q, T_k) or None
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "d_model": self.d_model, "n_heads": self.n_heads}
+        return {
+            **super().get_config(),
+            "d_model": self.d_model,
+            "n_heads": self.n_heads,
+        }

@@ -10,10 +10,10 @@ P the padding.
 
 from __future__ import annotations
 
-import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 import keras
 import tensorflow as tf
 
+import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook.configs import CNNConfig  # shared by both frameworks
 from nnbook.conv_arithmetic import check_conv_arguments
 
@@ -22,10 +22,15 @@ __all__ = ["ConvBlock", "DepthwiseSeparable", "CNNConfig", "FiveBlockCNN"]
 
 def _check_images(x, channels: int, min_size: int = 1) -> None:
     shape = tuple(getattr(x, "shape", ()))
-    if len(shape) != 4 or shape[-1] != channels \
-            or any(s is not None and s < min_size for s in shape[1:3]):
-        raise ValueError(f"x: expected a 4-D tensor (B, H, W, {channels}) with "
-                         f"H, W >= {min_size}, got shape {shape}")
+    if (
+        len(shape) != 4
+        or shape[-1] != channels
+        or any(s is not None and s < min_size for s in shape[1:3])
+    ):
+        raise ValueError(
+            f"x: expected a 4-D tensor (B, H, W, {channels}) with "
+            f"H, W >= {min_size}, got shape {shape}"
+        )
 
 
 def _channels_last(input_shape, channels: int) -> tuple:
@@ -41,12 +46,23 @@ class ConvBlock(keras.layers.Layer):
     then an optional 2 x 2 max-pool. The convolution is standard (optionally grouped)
     or, with separable=True, depthwise separable."""
 
-    def __init__(self, in_ch: int, out_ch: int, kernel_size: int, stride: int = 1,
-                 padding: int | str = 0, *, groups: int = 1, separable: bool = False,
-                 pool: bool = False, **kwargs):
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int | str = 0,
+        *,
+        groups: int = 1,
+        separable: bool = False,
+        pool: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        padding = check_conv_arguments(in_ch, out_ch, kernel_size, stride, padding,
-                                       groups)
+        padding = check_conv_arguments(
+            in_ch, out_ch, kernel_size, stride, padding, groups
+        )
         if separable and groups != 1:
             raise ValueError(f"groups: expected 1 with separable=True, got {groups}")
         self.in_ch, self.out_ch, self.kernel_size = in_ch, out_ch, kernel_size
@@ -54,17 +70,29 @@ class ConvBlock(keras.layers.Layer):
         self.separable, self.pooled = separable, pool
         if separable:  # no biases: BatchNorm's shift makes them redundant
             with keras.name_scope(self.name):  # weights made now: paths <block>/conv/..
-                self.conv = DepthwiseSeparable(in_ch, out_ch, kernel_size, stride,
-                                               padding, bias=False, name="conv")
+                self.conv = DepthwiseSeparable(
+                    in_ch, out_ch, kernel_size, stride, padding, bias=False, name="conv"
+                )
         else:  # kernel (K, K, in_ch / groups, out_ch). Conv2D has no numeric padding:
             # ZeroPadding2D adds P zeros on every side, then the convolution is 'valid'
-            self.conv = keras.Sequential([
-                keras.layers.ZeroPadding2D(padding, name="pad"),
-                keras.layers.Conv2D(out_ch, kernel_size, stride, padding="valid",
-                                    groups=groups, use_bias=False, name="conv2d"),
-            ], name="conv")
+            self.conv = keras.Sequential(
+                [
+                    keras.layers.ZeroPadding2D(padding, name="pad"),
+                    keras.layers.Conv2D(
+                        out_ch,
+                        kernel_size,
+                        stride,
+                        padding="valid",
+                        groups=groups,
+                        use_bias=False,
+                        name="conv2d",
+                    ),
+                ],
+                name="conv",
+            )
         self.norm = keras.layers.BatchNormalization(  # PyTorch's defaults
-            momentum=0.9, epsilon=1e-5, name="norm")
+            momentum=0.9, epsilon=1e-5, name="norm"
+        )
         self.pool = keras.layers.MaxPooling2D(2) if pool else keras.layers.Identity()
         self.build((None, None, None, in_ch))  # in_ch known: weights now, as in PyTorch
 
@@ -80,10 +108,16 @@ class ConvBlock(keras.layers.Layer):
         return self.pool(x)  # (B, H' // 2, W' // 2, out_ch) with pool=True
 
     def get_config(self) -> dict:
-        config = {"in_ch": self.in_ch, "out_ch": self.out_ch,
-                  "kernel_size": self.kernel_size, "stride": self.stride,
-                  "padding": self.padding, "groups": self.groups,
-                  "separable": self.separable, "pool": self.pooled}
+        config = {
+            "in_ch": self.in_ch,
+            "out_ch": self.out_ch,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "groups": self.groups,
+            "separable": self.separable,
+            "pool": self.pooled,
+        }
         return {**super().get_config(), **config}
 
 
@@ -92,8 +126,16 @@ class DepthwiseSeparable(keras.layers.Layer):
     """A depthwise K x K convolution (one K x K filter per input channel, stride S,
     padding P) followed by a pointwise 1 x 1 convolution that mixes the channels."""
 
-    def __init__(self, in_ch: int, out_ch: int, kernel_size: int = 3, stride: int = 1,
-                 padding: int | str = 0, bias: bool = True, **kwargs):
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int | str = 0,
+        bias: bool = True,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         padding = check_conv_arguments(in_ch, out_ch, kernel_size, stride, padding)
         self.in_ch, self.out_ch, self.kernel_size = in_ch, out_ch, kernel_size
@@ -103,10 +145,10 @@ class DepthwiseSeparable(keras.layers.Layer):
         # DepthwiseConv2D, not Conv2D(groups=in_ch): on CPU, TensorFlow runs grouped
         # Conv2D far slower. depthwise_kernel (K, K, in_ch, 1)
         self.depthwise = keras.layers.DepthwiseConv2D(
-            kernel_size, stride, padding="valid", use_bias=bias, name="depthwise")
+            kernel_size, stride, padding="valid", use_bias=bias, name="depthwise"
+        )
         # kernel (1, 1, in_ch, out_ch)
-        self.pointwise = keras.layers.Conv2D(out_ch, 1, use_bias=bias,
-                                             name="pointwise")
+        self.pointwise = keras.layers.Conv2D(out_ch, 1, use_bias=bias, name="pointwise")
         self.build((None, None, None, in_ch))  # in_ch known: weights now, as in PyTorch
 
     def build(self, input_shape) -> None:
@@ -119,9 +161,14 @@ class DepthwiseSeparable(keras.layers.Layer):
         return self.pointwise(x)  # (B, H', W', out_ch): mixing only across channels
 
     def get_config(self) -> dict:
-        config = {"in_ch": self.in_ch, "out_ch": self.out_ch,
-                  "kernel_size": self.kernel_size, "stride": self.stride,
-                  "padding": self.padding, "bias": self.use_bias}
+        config = {
+            "in_ch": self.in_ch,
+            "out_ch": self.out_ch,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "bias": self.use_bias,
+        }
         return {**super().get_config(), **config}
 
 
@@ -139,13 +186,23 @@ class FiveBlockCNN(keras.Model):
         self.config = config = CNNConfig() if config is None else config
         if not isinstance(config, CNNConfig):
             raise ValueError(
-                f"config: expected a CNNConfig, got {type(config).__name__}")
+                f"config: expected a CNNConfig, got {type(config).__name__}"
+            )
         K, widths = config.kernel_size, config.widths
         in_widths = (config.in_channels, *widths[:-1])
         self.blocks = [  # K x K, stride 1, padding K // 2: size kept
-            ConvBlock(c_in, c_out, K, 1, K // 2,
-                      separable=config.separable and i > 0, pool=True, name=f"block_{i}")
-            for i, (c_in, c_out) in enumerate(zip(in_widths, widths))]
+            ConvBlock(
+                c_in,
+                c_out,
+                K,
+                1,
+                K // 2,
+                separable=config.separable and i > 0,
+                pool=True,
+                name=f"block_{i}",
+            )
+            for i, (c_in, c_out) in enumerate(zip(in_widths, widths))
+        ]
         # kernel (C, n_classes)
         self.head = keras.layers.Dense(config.n_classes, name="head")
         self.build((None, None, None, config.in_channels))
@@ -153,7 +210,9 @@ class FiveBlockCNN(keras.Model):
     def build(self, input_shape) -> None:
         self.head.build((None, self.config.widths[-1]))
 
-    def call(self, x: tf.Tensor, training=None) -> tf.Tensor:  # (B, H, W, 3), H, W >= 32
+    def call(
+        self, x: tf.Tensor, training=None
+    ) -> tf.Tensor:  # (B, H, W, 3), H, W >= 32
         _check_images(x, self.config.in_channels, min_size=2 ** len(self.blocks))
         for block in self.blocks:
             x = block(x, training=training)  # each block halves H and W

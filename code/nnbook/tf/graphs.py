@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 
-import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 import keras
 import numpy as np
 import tensorflow as tf
 
+import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook import catalogue
 from nnbook.configs import TwoTowerConfig  # shared by both frameworks
 
@@ -45,15 +45,19 @@ def build_functional_model(config: TwoTowerConfig | None = None) -> keras.Model:
     score = keras.layers.Dot(axes=-1, name="score")([q, i])  # (B, 1)
     both = keras.layers.Concatenate(name="concat")([q, i])  # (B, 2D)
     category = keras.layers.Dense(config.n_classes, name="category")(both)
-    return keras.Model(inputs={"query": query, "item": item},
-                       outputs={"category": category, "score": score},
-                       name="two_tower")
+    return keras.Model(
+        inputs={"query": query, "item": item},
+        outputs={"category": category, "score": score},
+        name="two_tower",
+    )
 
 
 def _check_input(name: str, x, width: int) -> None:
     shape = tuple(getattr(x, "shape", ()))
     if len(shape) != 2 or shape[-1] != width:
-        raise ValueError(f"{name}: expected a tensor of shape (B, {width}), got {shape}")
+        raise ValueError(
+            f"{name}: expected a tensor of shape (B, {width}), got {shape}"
+        )
 
 
 @keras.saving.register_keras_serializable(package="nnbook")
@@ -69,8 +73,7 @@ class TwoTowerModel(keras.Model):
         self.shared = keras.layers.Dense(config.d_model, name="shared")  # 2 towers
         self.category = keras.layers.Dense(config.n_classes, name="category")
         # every shape is known from the config: weights now, as in PyTorch
-        self.build({"query": (None, config.d_query),
-                    "item": (None, config.d_item)})
+        self.build({"query": (None, config.d_query), "item": (None, config.d_item)})
 
     def build(self, input_shape: dict) -> None:
         self.query_proj.build(input_shape["query"])
@@ -114,8 +117,10 @@ def load_numpy_weights(model: keras.Model, weights: dict) -> None:
         for part, target in [("kernel", dense.kernel), ("bias", dense.bias)]:
             value = np.asarray(weights[f"{layer}.{part}"], dtype=np.float32)
             if value.shape != tuple(target.shape):
-                raise ValueError(f"weights['{layer}.{part}']: expected shape "
-                                 f"{tuple(target.shape)}, got {value.shape}")
+                raise ValueError(
+                    f"weights['{layer}.{part}']: expected shape "
+                    f"{tuple(target.shape)}, got {value.shape}"
+                )
             target.assign(value)
 
 
@@ -126,13 +131,14 @@ def catalogue_layer(entry: catalogue.Entry) -> keras.layers.Layer | None:
     """The entry's Keras layer (several: a keras.Sequential); None where there is none."""
     if entry.keras is None:
         return None
-    layers = [getattr(keras.layers, spec.cls)(*spec.args, **spec.kwargs)
-              for spec in entry.keras]
+    layers = [
+        getattr(keras.layers, spec.cls)(*spec.args, **spec.kwargs)
+        for spec in entry.keras
+    ]
     return layers[0] if len(layers) == 1 else keras.Sequential(layers)
 
 
-def measure_layer(entry: catalogue.Entry,
-                  seed: int = 0) -> catalogue.Measured | None:
+def measure_layer(entry: catalogue.Entry, seed: int = 0) -> catalogue.Measured | None:
     """Call the entry's Keras layer on a batch in Keras' layout. Returns what
     it holds (trainable and non-trainable weights), its output shape without
     the batch, and its default settings; None where Keras has no such layer."""
@@ -156,6 +162,7 @@ def measure_layer(entry: catalogue.Entry,
         out = layer(inputs[0])
     counts = catalogue.Counts(
         sum(int(np.prod(v.shape)) for v in layer.trainable_weights),
-        sum(int(np.prod(v.shape)) for v in layer.non_trainable_weights))
+        sum(int(np.prod(v.shape)) for v in layer.non_trainable_weights),
+    )
     defaults = {d.label: getattr(layer, d.keras_attr) for d in entry.defaults}
     return catalogue.Measured(counts, tuple(out.shape[1:]), defaults)

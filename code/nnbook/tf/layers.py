@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence as _SequenceType
 
-import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 import keras
 import tensorflow as tf
 
+import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook import checks
 
 __all__ = [
@@ -99,9 +99,11 @@ class Dense(keras.layers.Layer):
         bound = 1 / math.sqrt(d_in)  # nn.Linear's default range
         init = keras.initializers.RandomUniform(-bound, bound)
         self.kernel = self.add_weight(  # (d_in, d_out): Keras' layout
-            shape=(d_in, self.d_out), initializer=init, name="kernel")
+            shape=(d_in, self.d_out), initializer=init, name="kernel"
+        )
         self.bias = self.add_weight(  # (d_out,)
-            shape=(self.d_out,), initializer=init, name="bias")
+            shape=(self.d_out,), initializer=init, name="bias"
+        )
 
     def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, d_out)
         return x @ self.kernel + self.bias
@@ -140,8 +142,10 @@ class Sequential(keras.Model):
     @classmethod
     def from_config(cls, config: dict, custom_objects=None) -> Sequential:
         config = dict(config)
-        layers = [keras.saving.deserialize_keras_object(l, custom_objects)
-                  for l in config.pop("layers")]
+        layers = [
+            keras.saving.deserialize_keras_object(l, custom_objects)
+            for l in config.pop("layers")
+        ]
         return cls(*layers, **config)
 
 
@@ -182,8 +186,9 @@ class FixedHiddenMLP(keras.Model):
 class NestMLP(keras.Model):
     """Nesting: Dense layers inside a Sequential inside this model."""
 
-    def __init__(self, widths: _SequenceType[int] = (64, 32), d_out: int = 16,
-                 **kwargs):
+    def __init__(
+        self, widths: _SequenceType[int] = (64, 32), d_out: int = 16, **kwargs
+    ):
         super().__init__(**kwargs)
         self.widths = checks.widths("widths", widths)
         self.d_out = checks.positive_int("d_out", d_out)
@@ -206,17 +211,25 @@ class NestMLP(keras.Model):
 def _check_fit_args(x, y, epochs, lr, batch_size) -> None:
     if not tf.is_tensor(x) or x.shape.rank != 2:
         raise ValueError(
-            f"x: expected a 2-D tensor (N, d_in), got {getattr(x, 'shape', x)!r}")
+            f"x: expected a 2-D tensor (N, d_in), got {getattr(x, 'shape', x)!r}"
+        )
     if not tf.is_tensor(y) or y.shape.rank != 2 or y.shape[0] != x.shape[0]:
         raise ValueError(
-            f"y: expected a 2-D tensor with {x.shape[0]} rows, got {getattr(y, 'shape', y)!r}")
+            f"y: expected a 2-D tensor with {x.shape[0]} rows, got {getattr(y, 'shape', y)!r}"
+        )
     checks.positive_int("epochs", epochs)
     checks.positive_float("lr", lr)
     checks.positive_int("batch_size", batch_size)
 
 
-def fit_custom_loop(model: keras.Model, x: tf.Tensor, y: tf.Tensor,
-                    epochs: int, lr: float, batch_size: int) -> list[float]:
+def fit_custom_loop(
+    model: keras.Model,
+    x: tf.Tensor,
+    y: tf.Tensor,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+) -> list[float]:
     """Minibatch SGD on mean squared error, batches cut by indexing.
     Returns each epoch's mean loss."""
     _check_fit_args(x, y, epochs, lr, batch_size)
@@ -238,20 +251,27 @@ def fit_custom_loop(model: keras.Model, x: tf.Tensor, y: tf.Tensor,
         total = tf.zeros(())  # summed on the device
         order = tf.random.shuffle(tf.range(n))  # a shuffled epoch
         for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             loss = train_step(tf.gather(x, idx), tf.gather(y, idx))
             total += loss * tf.cast(tf.size(idx), loss.dtype)
         losses.append(float(total) / n)  # one sync per epoch
     return losses
 
 
-def fit_builtin(model: keras.Model, x: tf.Tensor, y: tf.Tensor,
-                epochs: int, lr: float, batch_size: int) -> list[float]:
+def fit_builtin(
+    model: keras.Model,
+    x: tf.Tensor,
+    y: tf.Tensor,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+) -> list[float]:
     """The same training with Keras' built-in Model.fit, which compiles its
     own step with tf.function. Returns each epoch's mean loss."""
     _check_fit_args(x, y, epochs, lr, batch_size)
     optimizer = keras.optimizers.SGD(learning_rate=lr)
     model.compile(optimizer=optimizer, loss="mean_squared_error")
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size,
-                        shuffle=True, verbose=0)
+    history = model.fit(
+        x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0
+    )
     return [float(v) for v in history.history["loss"]]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence as _SequenceType
 
-import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 import keras
 import tensorflow as tf
 
+import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook import checks
 
 __all__ = ["ACTIVATIONS", "MLP"]
@@ -34,8 +34,14 @@ class MLP(keras.Model):
     """Fully connected layers with an activation between them:
     d_in -> hidden_dims[0] -> ... -> hidden_dims[-1] -> d_out."""
 
-    def __init__(self, d_in: int, hidden_dims: _SequenceType[int], d_out: int,
-                 activation: str | None = "relu", **kwargs):
+    def __init__(
+        self,
+        d_in: int,
+        hidden_dims: _SequenceType[int],
+        d_out: int,
+        activation: str | None = "relu",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.d_in = checks.positive_int("d_in", d_in)
         self.hidden_dims = checks.widths("hidden_dims", hidden_dims)
@@ -46,7 +52,8 @@ class MLP(keras.Model):
         # One affine layer per pair of neighbouring widths; framework default init.
         self.linears = [  # kernel (d_prev, d_next), bias (d_next,)
             keras.layers.Dense(d_next, name=f"linear_{i}")
-            for i, d_next in enumerate(widths)]
+            for i, d_next in enumerate(widths)
+        ]
         # No weights: one activation layer serves every hidden layer.
         self.act = keras.layers.Activation(ACTIVATIONS[self.activation], name="act")
         self.build((None, self.d_in))  # d_in is known: weights now, as in PyTorch
@@ -59,13 +66,18 @@ class MLP(keras.Model):
     def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, d_out)
         if len(x.shape) != 2 or x.shape[-1] != self.d_in:
             raise ValueError(
-                f"x: expected a 2-D tensor (B, {self.d_in}), got shape {tuple(x.shape)}")
+                f"x: expected a 2-D tensor (B, {self.d_in}), got shape {tuple(x.shape)}"
+            )
         *hidden, last = self.linears
         for linear in hidden:
             x = self.act(linear(x))  # (B, H)
         return last(x)  # (B, d_out): no activation on the output
 
     def get_config(self) -> dict:
-        config = {"d_in": self.d_in, "hidden_dims": list(self.hidden_dims),
-                  "d_out": self.d_out, "activation": self.activation}
+        config = {
+            "d_in": self.d_in,
+            "hidden_dims": list(self.hidden_dims),
+            "d_out": self.d_out,
+            "activation": self.activation,
+        }
         return {**super().get_config(), **config}

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 
-import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 import keras
 import numpy as np
 import tensorflow as tf
 
+import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook import checks
 from nnbook.sequences import TrainingRecord
 
@@ -36,9 +36,13 @@ def _check_sequence(x, input_size: int) -> None:
     if shape[1] is None:
         raise ValueError("x: expected a known number of time steps to unroll, got None")
     if shape[1] == 0:
-        raise ValueError("x: expected at least one time step, got an empty sequence (T = 0)")
+        raise ValueError(
+            "x: expected at least one time step, got an empty sequence (T = 0)"
+        )
     if shape[2] != input_size:
-        raise ValueError(f"x: expected C = input_size = {input_size} features, got {shape[2]}")
+        raise ValueError(
+            f"x: expected C = input_size = {input_size} features, got {shape[2]}"
+        )
 
 
 @keras.saving.register_keras_serializable(package="nnbook")
@@ -64,7 +68,8 @@ class VanillaRNN(keras.layers.Layer):
         # zero bias
         self.ih = keras.layers.Dense(hidden_size, name="ih")  # W_x (C, H), b (H,)
         self.hh = keras.layers.Dense(  # W_h (H, H), no bias: Keras has one
-            hidden_size, use_bias=False, kernel_initializer="orthogonal", name="hh")
+            hidden_size, use_bias=False, kernel_initializer="orthogonal", name="hh"
+        )
         self.build((None, None, input_size))  # C is known: weights now, as in PyTorch
 
     def build(self, input_shape) -> None:
@@ -85,8 +90,11 @@ class VanillaRNN(keras.layers.Layer):
         return tf.stack(outputs, axis=1), h  # every h_t (B, T, H), the last (B, H)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "input_size": self.input_size,
-                "hidden_size": self.hidden_size}
+        return {
+            **super().get_config(),
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+        }
 
 
 @keras.saving.register_keras_serializable(package="nnbook")
@@ -102,9 +110,11 @@ class LSTM(keras.layers.Layer):
         # LSTM's defaults: Glorot-uniform kernel, orthogonal recurrent kernel,
         # forget-gate bias 1
         self.ih = keras.layers.Dense(  # W_x (C, 4H), b (4H,)
-            4 * hidden_size, bias_initializer=_unit_forget_bias, name="ih")
+            4 * hidden_size, bias_initializer=_unit_forget_bias, name="ih"
+        )
         self.hh = keras.layers.Dense(  # W_h (H, 4H), no bias: Keras has one
-            4 * hidden_size, use_bias=False, kernel_initializer="orthogonal", name="hh")
+            4 * hidden_size, use_bias=False, kernel_initializer="orthogonal", name="hh"
+        )
         self.build((None, None, input_size))
 
     def build(self, input_shape) -> None:
@@ -131,28 +141,40 @@ class LSTM(keras.layers.Layer):
         return tf.stack(outputs, axis=1), (h, c)  # (B, T, H), the last (h, c)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "input_size": self.input_size,
-                "hidden_size": self.hidden_size}
+        return {
+            **super().get_config(),
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+        }
 
 
-def load_builtin(ours: VanillaRNN | LSTM, builtin: keras.layers.SimpleRNN | keras.layers.LSTM) -> VanillaRNN | LSTM:
+def load_builtin(
+    ours: VanillaRNN | LSTM, builtin: keras.layers.SimpleRNN | keras.layers.LSTM
+) -> VanillaRNN | LSTM:
     """Copy a built SimpleRNN (tanh) / LSTM into VanillaRNN / LSTM: the same layout, no transposes."""
     pairs = {VanillaRNN: keras.layers.SimpleRNN, LSTM: keras.layers.LSTM}
     if type(ours) not in pairs:
-        raise ValueError(f"ours: expected a VanillaRNN or an LSTM, got {type(ours).__name__}")
+        raise ValueError(
+            f"ours: expected a VanillaRNN or an LSTM, got {type(ours).__name__}"
+        )
     expected = pairs[type(ours)]
     if type(builtin) is not expected or not builtin.built or not builtin.cell.use_bias:
-        raise ValueError(f"builtin: expected a built keras.layers.{expected.__name__} with a bias, got {builtin!r}")
+        raise ValueError(
+            f"builtin: expected a built keras.layers.{expected.__name__} with a bias, got {builtin!r}"
+        )
     if builtin.cell.activation is not keras.activations.tanh:
-        raise ValueError(f"builtin: expected activation='tanh', got {builtin.cell.activation!r}")
+        raise ValueError(
+            f"builtin: expected activation='tanh', got {builtin.cell.activation!r}"
+        )
     ours.ih.kernel.assign(builtin.cell.kernel)  # (C, H) or (C, 4H)
     ours.ih.bias.assign(builtin.cell.bias)
     ours.hh.kernel.assign(builtin.cell.recurrent_kernel)  # (H, H) or (H, 4H)
     return ours
 
 
-def set_gate_biases(layer: LSTM | keras.layers.LSTM, *, forget_bias: float,
-                    input_bias: float) -> None:
+def set_gate_biases(
+    layer: LSTM | keras.layers.LSTM, *, forget_bias: float, input_bias: float
+) -> None:
     """Start the forget gate at sigmoid(forget_bias), the input gate at sigmoid(input_bias).
 
     Keras has one bias per gate: it gets the value."""
@@ -161,11 +183,13 @@ def set_gate_biases(layer: LSTM | keras.layers.LSTM, *, forget_bias: float,
     elif isinstance(layer, keras.layers.LSTM) and layer.built and layer.cell.use_bias:
         bias, H = layer.cell.bias, layer.units
     else:
-        raise ValueError("layer: expected an LSTM or a built keras.layers.LSTM with a "
-                         f"bias, got {type(layer).__name__}")
+        raise ValueError(
+            "layer: expected an LSTM or a built keras.layers.LSTM with a "
+            f"bias, got {type(layer).__name__}"
+        )
     values = bias.numpy()
     values[0:H] = input_bias  # i = entries [0, H)
-    values[H:2 * H] = forget_bias  # f = entries [H, 2H)
+    values[H : 2 * H] = forget_bias  # f = entries [H, 2H)
     bias.assign(values)
 
 
@@ -177,8 +201,14 @@ class SequenceClassifier(keras.Model):
     """Tokens -> embedding -> SimpleRNN or LSTM (the built-in kernels) -> a dense
     layer on the last hidden state."""
 
-    def __init__(self, cell: str = "lstm", vocab_size: int = 8, embed_dim: int = 16,
-                 hidden_size: int = 64, **kwargs):
+    def __init__(
+        self,
+        cell: str = "lstm",
+        vocab_size: int = 8,
+        embed_dim: int = 16,
+        hidden_size: int = 64,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.cell = checks.one_of("cell", cell, ["rnn", "lstm"])
         self.vocab_size = checks.positive_int("vocab_size", vocab_size)
@@ -186,14 +216,22 @@ class SequenceClassifier(keras.Model):
         self.hidden_size = checks.positive_int("hidden_size", hidden_size)
         normal = keras.initializers.RandomNormal(stddev=1.0)  # as in nn.Embedding
         self.embedding = keras.layers.Embedding(  # embeddings (V, E) ~ N(0, 1)
-            vocab_size, embed_dim, embeddings_initializer=normal,
-            dtype=self.dtype_policy, name="embedding")
+            vocab_size,
+            embed_dim,
+            embeddings_initializer=normal,
+            dtype=self.dtype_policy,
+            name="embedding",
+        )
         layer = keras.layers.LSTM if cell == "lstm" else keras.layers.SimpleRNN
         self.recurrent = layer(  # (B, T, E) -> (B, T, H)
-            hidden_size, return_sequences=True, dtype=self.dtype_policy,
-            name="recurrent")
+            hidden_size,
+            return_sequences=True,
+            dtype=self.dtype_policy,
+            name="recurrent",
+        )
         self.head = keras.layers.Dense(  # (B, H) -> (B, V)
-            vocab_size, dtype=self.dtype_policy, name="head")
+            vocab_size, dtype=self.dtype_policy, name="head"
+        )
         self.build((None, None))  # weights now, as in PyTorch
 
     def build(self, input_shape) -> None:
@@ -216,20 +254,32 @@ class SequenceClassifier(keras.Model):
         return self.head(outputs[:, -1])  # the label is read from the last hidden state
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "cell": self.cell, "vocab_size": self.vocab_size,
-                "embed_dim": self.embed_dim, "hidden_size": self.hidden_size}
+        return {
+            **super().get_config(),
+            "cell": self.cell,
+            "vocab_size": self.vocab_size,
+            "embed_dim": self.embed_dim,
+            "hidden_size": self.hidden_size,
+        }
 
 
-def evaluate(model: SequenceClassifier, tokens: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> float:
+def evaluate(
+    model: SequenceClassifier,
+    tokens: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int = 1000,
+) -> float:
     """Test accuracy of `model` on int tokens (N, T) and labels (N,)."""
     return _accuracy(_predict_function(model), tokens, labels, batch_size)
 
 
-def _accuracy(predict, tokens: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> float:
+def _accuracy(
+    predict, tokens: np.ndarray, labels: np.ndarray, batch_size: int = 1000
+) -> float:
     correct = 0
     for i in range(0, len(tokens), batch_size):
-        predicted = predict(tf.constant(tokens[i:i + batch_size])).numpy()  # (b,)
-        correct += (predicted == labels[i:i + batch_size]).sum()
+        predicted = predict(tf.constant(tokens[i : i + batch_size])).numpy()  # (b,)
+        correct += (predicted == labels[i : i + batch_size]).sum()
     return float(correct / len(tokens))
 
 
@@ -241,14 +291,21 @@ def _predict_function(model: keras.Model):
     return predict
 
 
-def fit_sequence_classifier(model: SequenceClassifier, batches,
-                            test: tuple[np.ndarray, np.ndarray], *, lr: float = 3e-3,
-                            eval_every: int = 50) -> TrainingRecord:
+def fit_sequence_classifier(
+    model: SequenceClassifier,
+    batches,
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    lr: float = 3e-3,
+    eval_every: int = 50,
+) -> TrainingRecord:
     """Adam on cross-entropy, one step per (tokens, labels) batch; the test set scored
     before training and every `eval_every` steps."""
     checks.positive_float("lr", lr)
     checks.positive_int("eval_every", eval_every)
-    optimizer = keras.optimizers.Adam(learning_rate=lr, epsilon=1e-8)  # PyTorch's epsilon
+    optimizer = keras.optimizers.Adam(
+        learning_rate=lr, epsilon=1e-8
+    )  # PyTorch's epsilon
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     @tf.function  # one graph for every step: the batches have one shape
@@ -270,12 +327,14 @@ def fit_sequence_classifier(model: SequenceClassifier, batches,
             accuracy.append(_accuracy(predict, *test))
     if not losses:
         raise ValueError("batches: expected at least one batch, got none")
-    return TrainingRecord(np.array(losses), np.array(eval_steps), np.array(accuracy),
-                          seconds)
+    return TrainingRecord(
+        np.array(losses), np.array(eval_steps), np.array(accuracy), seconds
+    )
 
 
-def input_gradient_norms(model: SequenceClassifier, tokens: np.ndarray,
-                         labels: np.ndarray) -> np.ndarray:
+def input_gradient_norms(
+    model: SequenceClassifier, tokens: np.ndarray, labels: np.ndarray
+) -> np.ndarray:
     """||d loss / d x_t|| for every time step t, averaged over the sequences: (T,).
 
     x_t is the embedded token at step t, the recurrent layer's input; each sequence's
@@ -288,7 +347,8 @@ def input_gradient_norms(model: SequenceClassifier, tokens: np.ndarray,
         tape.watch(x)  # a tensor, not a variable: watched only when asked
         logits = model64.classify(x)  # (B, V)
         losses = keras.losses.sparse_categorical_crossentropy(
-            labels, logits, from_logits=True)  # (B,)
+            labels, logits, from_logits=True
+        )  # (B,)
         loss = tf.reduce_sum(losses)
     grad = tape.gradient(loss, x)  # (B, T, E)
     return tf.reduce_mean(tf.norm(grad, axis=-1), axis=0).numpy()  # (T,)

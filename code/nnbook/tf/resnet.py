@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 
-import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 import keras
 import numpy as np
 import tensorflow as tf
 
+import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook import checks
 from nnbook.configs import CifarResNetConfig  # shared by both frameworks
 
@@ -35,13 +35,17 @@ STRIDES = (1, 2)  # a block keeps the resolution, or halves it
 def _conv(c_out: int, kernel: int, stride: int = 1, name: str | None = None):
     """A k x k convolution without bias (BatchNorm follows), He initialised."""
     return keras.layers.Conv2D(  # kernel (k, k, C_in, C_out)
-        c_out, kernel, strides=stride,
+        c_out,
+        kernel,
+        strides=stride,
         padding="valid",  # 3x3: the caller pads 1 on every side, see _pad
         use_bias=False,
         # He et al. (2015): std sqrt(2 / fan_in) keeps the scale through ReLUs
         kernel_initializer=keras.initializers.VarianceScaling(
-            2.0, mode="fan_in", distribution="untruncated_normal"),
-        name=name)
+            2.0, mode="fan_in", distribution="untruncated_normal"
+        ),
+        name=name,
+    )
 
 
 def _pad(x: tf.Tensor) -> tf.Tensor:  # (B, H, W, C) -> (B, H+2, W+2, C)
@@ -52,8 +56,7 @@ def _pad(x: tf.Tensor) -> tf.Tensor:  # (B, H, W, C) -> (B, H+2, W+2, C)
 
 def _bn(name: str | None = None) -> keras.layers.BatchNormalization:
     # PyTorch's defaults; Keras' own are momentum 0.99, epsilon 1e-3
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5,
-                                           name=name)
+    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
 
 
 def _projection(c_out: int, stride: int) -> keras.Sequential:
@@ -72,8 +75,14 @@ class BasicBlock(keras.layers.Layer):
 
     expansion = 1  # out_channels / the block's inner width
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1,
-                 residual: bool = True, **kwargs):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int = 1,
+        residual: bool = True,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.in_channels = checks.positive_int("in_channels", in_channels)
         self.out_channels = checks.positive_int("out_channels", out_channels)
@@ -85,8 +94,9 @@ class BasicBlock(keras.layers.Layer):
         self.bn2 = _bn("bn2")
         # identity if the shape is kept, a projection if not; none if plain
         reshapes = stride != 1 or in_channels != out_channels
-        self.shortcut = (_projection(out_channels, stride)
-                         if residual and reshapes else None)
+        self.shortcut = (
+            _projection(out_channels, stride) if residual and reshapes else None
+        )
         self.build((None, None, None, in_channels))  # weights now, as in PyTorch
 
     def build(self, input_shape) -> None:
@@ -104,14 +114,18 @@ class BasicBlock(keras.layers.Layer):
         out = tf.nn.relu(out)  # (B, H/s, W/s, C_out)
         out = self.bn2(self.conv2(_pad(out)), training=training)  # same shape
         if self.residual:
-            out = out + (x if self.shortcut is None
-                         else self.shortcut(x, training=training))
+            out = out + (
+                x if self.shortcut is None else self.shortcut(x, training=training)
+            )
         return tf.nn.relu(out)
 
     def get_config(self) -> dict:
-        config = {"in_channels": self.in_channels,
-                  "out_channels": self.out_channels,
-                  "stride": self.stride, "residual": self.residual}
+        config = {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "stride": self.stride,
+            "residual": self.residual,
+        }
         return {**super().get_config(), **config}
 
 
@@ -123,8 +137,14 @@ class Bottleneck(keras.layers.Layer):
 
     expansion = 4  # out_channels / the block's inner width
 
-    def __init__(self, in_channels: int, channels: int, stride: int = 1,
-                 residual: bool = True, **kwargs):
+    def __init__(
+        self,
+        in_channels: int,
+        channels: int,
+        stride: int = 1,
+        residual: bool = True,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.in_channels = checks.positive_int("in_channels", in_channels)
         self.channels = checks.positive_int("channels", channels)
@@ -138,8 +158,9 @@ class Bottleneck(keras.layers.Layer):
         self.conv3 = _conv(out_channels, 1, name="conv3")  # expand
         self.bn3 = _bn("bn3")
         reshapes = stride != 1 or in_channels != out_channels
-        self.shortcut = (_projection(out_channels, stride)
-                         if residual and reshapes else None)
+        self.shortcut = (
+            _projection(out_channels, stride) if residual and reshapes else None
+        )
         self.build((None, None, None, in_channels))  # weights now, as in PyTorch
 
     def build(self, input_shape) -> None:
@@ -162,13 +183,18 @@ class Bottleneck(keras.layers.Layer):
         out = tf.nn.relu(out)  # (B, H/s, W/s, C)
         out = self.bn3(self.conv3(out), training=training)  # (B, H/s, W/s, 4 C)
         if self.residual:
-            out = out + (x if self.shortcut is None
-                         else self.shortcut(x, training=training))
+            out = out + (
+                x if self.shortcut is None else self.shortcut(x, training=training)
+            )
         return tf.nn.relu(out)
 
     def get_config(self) -> dict:
-        config = {"in_channels": self.in_channels, "channels": self.channels,
-                  "stride": self.stride, "residual": self.residual}
+        config = {
+            "in_channels": self.in_channels,
+            "channels": self.channels,
+            "stride": self.stride,
+            "residual": self.residual,
+        }
         return {**super().get_config(), **config}
 
 
@@ -193,14 +219,25 @@ class CifarResNet(keras.Model):
         for stage, width in enumerate(config.widths):
             for i in range(config.n):
                 stride = 2 if stage > 0 and i == 0 else 1  # halve H, W
-                blocks.append(BasicBlock(c_in, width, stride, config.residual,
-                                         name=f"block_{len(blocks)}"))
+                blocks.append(
+                    BasicBlock(
+                        c_in,
+                        width,
+                        stride,
+                        config.residual,
+                        name=f"block_{len(blocks)}",
+                    )
+                )
                 c_in = width
         self.blocks = blocks  # 3n blocks, in order (a tracked list)
         # kernel (64, 10); nn.Linear's init, not Keras': both tabs start alike
         init = keras.initializers.RandomUniform(-1 / c_in**0.5, 1 / c_in**0.5)
-        self.head = keras.layers.Dense(config.n_classes, kernel_initializer=init,
-                                       bias_initializer=init, name="head")
+        self.head = keras.layers.Dense(
+            config.n_classes,
+            kernel_initializer=init,
+            bias_initializer=init,
+            name="head",
+        )
         self.build((None, None, None, 3))  # weights now, as in PyTorch
 
     def build(self, input_shape) -> None:
@@ -212,7 +249,8 @@ class CifarResNet(keras.Model):
         # (B, H, W, 3) -> (B, 10)
         if len(x.shape) != 4 or x.shape[-1] != 3:
             raise ValueError(
-                f"x: expected images (B, H, W, 3), got shape {tuple(x.shape)}")
+                f"x: expected images (B, H, W, 3), got shape {tuple(x.shape)}"
+            )
         x = self.bn(self.conv(_pad(x)), training=training)
         x = tf.nn.relu(x)  # (B, H, W, 16)
         for block in self.blocks:
@@ -233,8 +271,7 @@ class CifarResNet(keras.Model):
 # --------------------------------------------------------------- gradient flow
 
 
-def block_grad_norms(model: CifarResNet, x: tf.Tensor,
-                     y: tf.Tensor) -> np.ndarray:
+def block_grad_norms(model: CifarResNet, x: tf.Tensor, y: tf.Tensor) -> np.ndarray:
     """The norm of the loss gradient with respect to the first convolution of
     every block, after one forward (training mode) and backward pass.
     Returns (n_blocks,) floats. Like a training step, the forward pass updates
@@ -242,7 +279,8 @@ def block_grad_norms(model: CifarResNet, x: tf.Tensor,
     kernels = [block.conv1.kernel for block in model.blocks]
     with tf.GradientTape() as tape:  # records the forward pass
         logits = model(x, training=True)  # BatchNorm: the batch's statistics
-        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
-            y, logits, from_logits=True))  # mean over the batch
+        loss = tf.reduce_mean(
+            keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+        )  # mean over the batch
     grads = tape.gradient(loss, kernels)  # returned, not stored
     return np.array([float(tf.norm(g)) for g in grads])

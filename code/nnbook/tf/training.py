@@ -14,8 +14,8 @@ import tensorflow as tf
 
 from .. import training
 
-
 __all__ = ["prepare_images", "augment_batch", "evaluate", "fit_classifier"]
+
 
 def prepare_images(x: np.ndarray) -> tf.Tensor:
     """uint8 (B, H, W, 3) → normalised float (B, H, W, 3): Keras convolutions are channels-last already."""
@@ -36,16 +36,23 @@ def augment_batch(images: tf.Tensor, offsets: tf.Tensor, flips: tf.Tensor) -> tf
     padded = tf.pad(images, [[0, 0], [p, p], [p, p], [0, 0]])  # (B, H+2p, W+2p, C)
     rows = offsets[:, 0, None] + tf.range(H)  # (B, H)
     cols = offsets[:, 1, None] + tf.range(W)  # (B, W)
-    cols = tf.where(flips[:, None], tf.reverse(cols, axis=[1]), cols)  # a flip reads the columns backwards
+    cols = tf.where(
+        flips[:, None], tf.reverse(cols, axis=[1]), cols
+    )  # a flip reads the columns backwards
     cropped = tf.gather(padded, rows, axis=1, batch_dims=1)  # (B, H, W+2p, C)
     return tf.gather(cropped, cols, axis=2, batch_dims=1)  # (B, H, W, C)
 
 
-def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> tuple[float, np.ndarray]:
+def evaluate(
+    model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000
+) -> tuple[float, np.ndarray]:
     """(accuracy, predicted labels) of `model` in inference mode on uint8 images `x`."""
     training.check_images("x, y", (x, y))
     predict = _predict_function(model)
-    predictions = [predict(prepare_images(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
+    predictions = [
+        predict(prepare_images(x[i : i + batch_size])).numpy()
+        for i in range(0, len(x), batch_size)
+    ]
     predicted = np.concatenate(predictions)
     return float(np.mean(predicted == np.asarray(y))), predicted
 
@@ -72,9 +79,13 @@ def fit_classifier(
 ) -> training.TrainingHistory:
     """Train `model` (logits from (B, H, W, 3)) with AdamW and a one-cycle schedule; test after each epoch."""
     training.check_fit_arguments(train, test, epochs, batch_size, peak_lr, weight_decay)
-    x_train = tf.convert_to_tensor(np.asarray(train[0]))  # (N, H, W, C) uint8: normalised per batch
+    x_train = tf.convert_to_tensor(
+        np.asarray(train[0])
+    )  # (N, H, W, C) uint8: normalised per batch
     y_train = tf.convert_to_tensor(np.asarray(train[1], dtype=np.int64))
-    optimizer = keras.optimizers.AdamW(learning_rate=peak_lr, weight_decay=weight_decay, epsilon=1e-8)  # torch eps
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=peak_lr, weight_decay=weight_decay, epsilon=1e-8
+    )  # torch eps
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     steps_per_epoch = len(train[0]) // batch_size
     total_steps, step = epochs * steps_per_epoch, 0
@@ -92,11 +103,15 @@ def fit_classifier(
 
     step_loss, epoch_seconds, test_accuracy = [], [], []
     for epoch in range(epochs):
-        draws = training.epoch_draws(len(train[0]), seed=seed, epoch=epoch, augment=augment)
+        draws = training.epoch_draws(
+            len(train[0]), seed=seed, epoch=epoch, augment=augment
+        )
         losses = []
         start = time.perf_counter()
         for order, offsets, flips in draws.batches(batch_size):
-            learning_rate = tf.constant(training.one_cycle_lr(step, total_steps, peak_lr), tf.float32)
+            learning_rate = tf.constant(
+                training.one_cycle_lr(step, total_steps, peak_lr), tf.float32
+            )
             losses.append(train_step(order, offsets, flips, learning_rate))
             step += 1
         step_loss.append(tf.stack(losses).numpy())

@@ -39,7 +39,9 @@ def causal_mask(t_q: int, t_k: int | None = None, device=None) -> torch.Tensor:
     return torch.tril(ones)  # (T_q, T_k), True = may attend
 
 
-def _with_causal(mask: torch.Tensor | None, t_q: int, t_k: int, device=None) -> torch.Tensor:
+def _with_causal(
+    mask: torch.Tensor | None, t_q: int, t_k: int, device=None
+) -> torch.Tensor:
     """`mask` with every later key hidden as well (a causal mask alone when `mask` is None)."""
     keep = causal_mask(t_q, t_k, device=device)  # (T_q, T_k)
     if mask is None:
@@ -51,35 +53,61 @@ def _with_causal(mask: torch.Tensor | None, t_q: int, t_k: int, device=None) -> 
 
 def _check_mask(mask, target: tuple, name: str = "mask") -> None:
     """ValueError naming `name` unless `mask` is a boolean or float tensor whose shape broadcasts to `target`."""
-    if not isinstance(mask, torch.Tensor) or not (mask.dtype == torch.bool or mask.is_floating_point()):
-        raise ValueError(f"{name}: expected a boolean or float tensor, got {getattr(mask, 'dtype', type(mask))}")
+    if not isinstance(mask, torch.Tensor) or not (
+        mask.dtype == torch.bool or mask.is_floating_point()
+    ):
+        raise ValueError(
+            f"{name}: expected a boolean or float tensor, got {getattr(mask, 'dtype', type(mask))}"
+        )
     shape = tuple(mask.shape)
-    if len(shape) > len(target) or any(m not in (1, t) for m, t in zip(shape[::-1], target[::-1])):
-        raise ValueError(f"{name}: expected a shape that broadcasts to {tuple(target)}, got {shape}")
+    if len(shape) > len(target) or any(
+        m not in (1, t) for m, t in zip(shape[::-1], target[::-1])
+    ):
+        raise ValueError(
+            f"{name}: expected a shape that broadcasts to {tuple(target)}, got {shape}"
+        )
 
 
 def _check_inputs(q, k, v, mask) -> None:
     """Shapes of scaled_dot_product_attention's arguments; ValueError naming the first one that is wrong."""
     for name, x in (("q", q), ("k", k), ("v", v)):
         if not isinstance(x, torch.Tensor) or x.ndim < 2:
-            raise ValueError(f"{name}: expected a tensor of shape (..., T, d) with at least 2 dimensions, "
-                             f"got {getattr(x, 'shape', type(x).__name__)}")
+            raise ValueError(
+                f"{name}: expected a tensor of shape (..., T, d) with at least 2 dimensions, "
+                f"got {getattr(x, 'shape', type(x).__name__)}"
+            )
         if 0 in x.shape[-2:]:
-            raise ValueError(f"{name}: expected a non-empty sequence (..., T > 0, d > 0), got {tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: expected a non-empty sequence (..., T > 0, d > 0), got {tuple(x.shape)}"
+            )
     if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"k: expected the query width d_k = {q.shape[-1]}, got shape {tuple(k.shape)}")
+        raise ValueError(
+            f"k: expected the query width d_k = {q.shape[-1]}, got shape {tuple(k.shape)}"
+        )
     if v.shape[-2] != k.shape[-2]:
-        raise ValueError(f"v: expected one value per key (T_k = {k.shape[-2]}), got shape {tuple(v.shape)}")
+        raise ValueError(
+            f"v: expected one value per key (T_k = {k.shape[-2]}), got shape {tuple(v.shape)}"
+        )
     if mask is not None:  # (..., T_q, T_k)
-        _check_mask(mask, (*torch.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2]))
+        _check_mask(
+            mask,
+            (
+                *torch.broadcast_shapes(q.shape[:-2], k.shape[:-2]),
+                q.shape[-2],
+                k.shape[-2],
+            ),
+        )
 
 
 # -------------------------------------------------------------------- attention
 
 
 def scaled_dot_product_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-    mask: torch.Tensor | None = None, scale: bool = True,
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    scale: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """softmax(q @ k^T / sqrt(d_k) + mask) @ v, and the weights: (..., T_q, d_v), (..., T_q, T_k).
 
@@ -87,9 +115,13 @@ def scaled_dot_product_attention(
     `scale=False` leaves out the 1 / sqrt(d_k), to show what it is for."""
     _check_inputs(q, k, v, mask)
     checks.boolean("scale", scale)
-    scores = q @ k.transpose(-2, -1)  # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
+    scores = q @ k.transpose(
+        -2, -1
+    )  # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
     if scale:
-        scores = scores / math.sqrt(q.shape[-1])  # variance d_k -> 1 for unit-variance q, k
+        scores = scores / math.sqrt(
+            q.shape[-1]
+        )  # variance d_k -> 1 for unit-variance q, k
     if mask is not None and mask.dtype == torch.bool:
         scores = scores.masked_fill(~mask, float("-inf"))  # exp(-inf) = 0: no weight
     elif mask is not None:
@@ -114,7 +146,9 @@ class MultiHeadAttention(nn.Module):
         self.d_model = checks.positive_int("d_model", d_model)
         self.n_heads = checks.positive_int("n_heads", n_heads)
         if d_model % n_heads:
-            raise ValueError(f"n_heads: expected a divisor of d_model = {d_model}, got {n_heads}")
+            raise ValueError(
+                f"n_heads: expected a divisor of d_model = {d_model}, got {n_heads}"
+            )
         self.d_head = d_model // n_heads
         # weights (D, D): (out, in); output feature h * d_head + i belongs to head h
         self.q_proj = nn.Linear(d_model, d_model)
@@ -122,23 +156,41 @@ class MultiHeadAttention(nn.Module):
         self.v_proj = nn.Linear(d_model, d_model)
         self.out_proj = nn.Linear(d_model, d_model)
         for linear in (self.q_proj, self.k_proj, self.v_proj, self.out_proj):
-            nn.init.xavier_uniform_(linear.weight)  # Glorot uniform and zero bias: Keras' Dense defaults
+            nn.init.xavier_uniform_(
+                linear.weight
+            )  # Glorot uniform and zero bias: Keras' Dense defaults
             nn.init.zeros_(linear.bias)
 
-    def _split_heads(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, H, T, d_head)
+    def _split_heads(
+        self, x: torch.Tensor
+    ) -> torch.Tensor:  # (B, T, D) -> (B, H, T, d_head)
         b, t, _ = x.shape
         return x.view(b, t, self.n_heads, self.d_head).transpose(1, 2)
 
     def _check(self, name: str, x) -> None:
-        if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[-1] != self.d_model:
-            raise ValueError(f"{name}: expected a tensor of shape (B, T, d_model = {self.d_model}), "
-                             f"got {getattr(x, 'shape', type(x).__name__)}")
+        if (
+            not isinstance(x, torch.Tensor)
+            or x.ndim != 3
+            or x.shape[-1] != self.d_model
+        ):
+            raise ValueError(
+                f"{name}: expected a tensor of shape (B, T, d_model = {self.d_model}), "
+                f"got {getattr(x, 'shape', type(x).__name__)}"
+            )
         if x.shape[1] == 0:
-            raise ValueError(f"{name}: expected a non-empty sequence (T > 0), got {tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: expected a non-empty sequence (T > 0), got {tuple(x.shape)}"
+            )
 
-    def forward(self, query: torch.Tensor, key: torch.Tensor | None = None, value: torch.Tensor | None = None,
-                attn_mask: torch.Tensor | None = None, causal: bool = False, need_weights: bool = True,
-                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self,
+        query: torch.Tensor,
+        key: torch.Tensor | None = None,
+        value: torch.Tensor | None = None,
+        attn_mask: torch.Tensor | None = None,
+        causal: bool = False,
+        need_weights: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         key = query if key is None else key  # self-attention
         value = key if value is None else value
         for name, x in (("query", query), ("key", key), ("value", value)):
@@ -149,16 +201,29 @@ class MultiHeadAttention(nn.Module):
         mask = attn_mask
         if mask is not None:
             if isinstance(mask, torch.Tensor) and mask.ndim == 3:
-                mask = mask.unsqueeze(1)  # (B, T_q, T_k) -> (B, 1, T_q, T_k): the same for every head
+                mask = mask.unsqueeze(
+                    1
+                )  # (B, T_q, T_k) -> (B, 1, T_q, T_k): the same for every head
             _check_mask(mask, (b, self.n_heads, t_q, t_k), "attn_mask")
-        if causal and (need_weights or mask is not None):  # fold causality into the one mask
+        if causal and (
+            need_weights or mask is not None
+        ):  # fold causality into the one mask
             mask, causal = _with_causal(mask, t_q, t_k, query.device), False
         q = self._split_heads(self.q_proj(query))  # (B, H, T_q, d_head)
         k = self._split_heads(self.k_proj(key))  # (B, H, T_k, d_head)
         v = self._split_heads(self.v_proj(value))  # (B, H, T_k, d_head)
         if need_weights:
-            y, weights = scaled_dot_product_attention(q, k, v, mask=mask)  # (B, H, T_q, d_head)
+            y, weights = scaled_dot_product_attention(
+                q, k, v, mask=mask
+            )  # (B, H, T_q, d_head)
         else:  # the fused kernel: the same numbers, and no (T_q, T_k) weights kept for us
-            y, weights = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal), None
-        y = y.transpose(1, 2).reshape(b, t_q, self.d_model)  # concatenate the heads: (B, T_q, D)
+            y, weights = (
+                F.scaled_dot_product_attention(
+                    q, k, v, attn_mask=mask, is_causal=causal
+                ),
+                None,
+            )
+        y = y.transpose(1, 2).reshape(
+            b, t_q, self.d_model
+        )  # concatenate the heads: (B, T_q, D)
         return self.out_proj(y), weights  # (B, T_q, D), (B, H, T_q, T_k) or None

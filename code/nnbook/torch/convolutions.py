@@ -21,10 +21,16 @@ __all__ = ["ConvBlock", "DepthwiseSeparable", "CNNConfig", "FiveBlockCNN"]
 
 def _check_images(x, channels: int, min_size: int = 1) -> None:
     shape = tuple(getattr(x, "shape", ()))
-    if not isinstance(x, torch.Tensor) or len(shape) != 4 or shape[1] != channels \
-            or min(shape[2:]) < min_size:
-        raise ValueError(f"x: expected a 4-D tensor (B, {channels}, H, W) with "
-                         f"H, W >= {min_size}, got shape {shape}")
+    if (
+        not isinstance(x, torch.Tensor)
+        or len(shape) != 4
+        or shape[1] != channels
+        or min(shape[2:]) < min_size
+    ):
+        raise ValueError(
+            f"x: expected a 4-D tensor (B, {channels}, H, W) with "
+            f"H, W >= {min_size}, got shape {shape}"
+        )
 
 
 # ------------------------------------------------------------------------ blocks
@@ -35,21 +41,33 @@ class ConvBlock(nn.Module):
     then an optional 2 x 2 max-pool. The convolution is standard (optionally grouped)
     or, with separable=True, depthwise separable."""
 
-    def __init__(self, in_ch: int, out_ch: int, kernel_size: int, stride: int = 1,
-                 padding: int | str = 0, *, groups: int = 1, separable: bool = False,
-                 pool: bool = False):
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int | str = 0,
+        *,
+        groups: int = 1,
+        separable: bool = False,
+        pool: bool = False,
+    ):
         super().__init__()
-        padding = check_conv_arguments(in_ch, out_ch, kernel_size, stride, padding,
-                                       groups)
+        padding = check_conv_arguments(
+            in_ch, out_ch, kernel_size, stride, padding, groups
+        )
         if separable and groups != 1:
             raise ValueError(f"groups: expected 1 with separable=True, got {groups}")
         self.in_ch, self.out_ch = in_ch, out_ch
         if separable:  # no biases: BatchNorm's shift makes them redundant
-            self.conv = DepthwiseSeparable(in_ch, out_ch, kernel_size, stride,
-                                           padding, bias=False)
+            self.conv = DepthwiseSeparable(
+                in_ch, out_ch, kernel_size, stride, padding, bias=False
+            )
         else:  # weight (out_ch, in_ch / groups, K, K); nn.Conv2d pads P itself
-            self.conv = nn.Conv2d(in_ch, out_ch, kernel_size, stride, padding,
-                                  groups=groups, bias=False)
+            self.conv = nn.Conv2d(
+                in_ch, out_ch, kernel_size, stride, padding, groups=groups, bias=False
+            )
         self.norm = nn.BatchNorm2d(out_ch)  # momentum 0.1, eps 1e-5
         self.pool = nn.MaxPool2d(2) if pool else nn.Identity()
 
@@ -64,14 +82,22 @@ class DepthwiseSeparable(nn.Module):
     """A depthwise K x K convolution (one K x K filter per input channel, stride S,
     padding P) followed by a pointwise 1 x 1 convolution that mixes the channels."""
 
-    def __init__(self, in_ch: int, out_ch: int, kernel_size: int = 3, stride: int = 1,
-                 padding: int | str = 0, bias: bool = True):
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int | str = 0,
+        bias: bool = True,
+    ):
         super().__init__()
         padding = check_conv_arguments(in_ch, out_ch, kernel_size, stride, padding)
         self.in_ch, self.out_ch = in_ch, out_ch
         # groups=in_ch: each input channel is its own group. weight (in_ch, 1, K, K)
-        self.depthwise = nn.Conv2d(in_ch, in_ch, kernel_size, stride, padding,
-                                   groups=in_ch, bias=bias)
+        self.depthwise = nn.Conv2d(
+            in_ch, in_ch, kernel_size, stride, padding, groups=in_ch, bias=bias
+        )
         # weight (out_ch, in_ch, 1, 1)
         self.pointwise = nn.Conv2d(in_ch, out_ch, 1, bias=bias)
 
@@ -94,13 +120,24 @@ class FiveBlockCNN(nn.Module):
         self.config = config = CNNConfig() if config is None else config
         if not isinstance(config, CNNConfig):
             raise ValueError(
-                f"config: expected a CNNConfig, got {type(config).__name__}")
+                f"config: expected a CNNConfig, got {type(config).__name__}"
+            )
         K, widths = config.kernel_size, config.widths
         in_widths = (config.in_channels, *widths[:-1])
-        self.blocks = nn.Sequential(*(  # K x K, stride 1, padding K // 2: size kept
-            ConvBlock(c_in, c_out, K, 1, K // 2,
-                      separable=config.separable and i > 0, pool=True)
-            for i, (c_in, c_out) in enumerate(zip(in_widths, widths))))
+        self.blocks = nn.Sequential(
+            *(  # K x K, stride 1, padding K // 2: size kept
+                ConvBlock(
+                    c_in,
+                    c_out,
+                    K,
+                    1,
+                    K // 2,
+                    separable=config.separable and i > 0,
+                    pool=True,
+                )
+                for i, (c_in, c_out) in enumerate(zip(in_widths, widths))
+            )
+        )
         # weight (n_classes, C)
         self.head = nn.Linear(widths[-1], config.n_classes)
 

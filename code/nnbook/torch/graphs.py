@@ -8,7 +8,6 @@ batch size, D the width of both towers.
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 import torch.fx
@@ -33,7 +32,9 @@ __all__ = [
 def _check_input(name: str, x, width: int) -> None:
     shape = tuple(getattr(x, "shape", ()))
     if not isinstance(x, torch.Tensor) or len(shape) != 2 or shape[-1] != width:
-        raise ValueError(f"{name}: expected a tensor of shape (B, {width}), got {shape}")
+        raise ValueError(
+            f"{name}: expected a tensor of shape (B, {width}), got {shape}"
+        )
 
 
 class TwoTowerModel(nn.Module):
@@ -77,8 +78,10 @@ def load_numpy_weights(model: TwoTowerModel, weights: dict) -> None:
             for part, target in [("kernel", linear.weight.T), ("bias", linear.bias)]:
                 value = np.asarray(weights[f"{layer}.{part}"], dtype=np.float32)
                 if value.shape != tuple(target.shape):
-                    raise ValueError(f"weights['{layer}.{part}']: expected shape "
-                                     f"{tuple(target.shape)}, got {value.shape}")
+                    raise ValueError(
+                        f"weights['{layer}.{part}']: expected shape "
+                        f"{tuple(target.shape)}, got {value.shape}"
+                    )
                 target.copy_(torch.from_numpy(value))  # .T is a view: fills weight
 
 
@@ -93,8 +96,7 @@ def catalogue_layer(entry: catalogue.Entry) -> nn.Module | None:
     return layers[0] if len(layers) == 1 else nn.Sequential(*layers)
 
 
-def measure_layer(entry: catalogue.Entry,
-                  seed: int = 0) -> catalogue.Measured | None:
+def measure_layer(entry: catalogue.Entry, seed: int = 0) -> catalogue.Measured | None:
     """Call the entry's PyTorch layer on a batch in PyTorch's layout. Returns
     what it holds (parameters, buffers), its output shape without the batch,
     and its default settings; None where PyTorch has no such layer."""
@@ -118,7 +120,9 @@ def measure_layer(entry: catalogue.Entry,
             out = layer(*inputs)
     if isinstance(out, tuple):  # (output, states) or (output, attention)
         out = out[0]
-    counts = catalogue.Counts(sum(p.numel() for p in layer.parameters()),
-                              sum(b.numel() for b in layer.buffers()))
+    counts = catalogue.Counts(
+        sum(p.numel() for p in layer.parameters()),
+        sum(b.numel() for b in layer.buffers()),
+    )
     defaults = {d.label: getattr(layer, d.torch_attr) for d in entry.defaults}
     return catalogue.Measured(counts, tuple(out.shape[1:]), defaults)

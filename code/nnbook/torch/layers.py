@@ -168,17 +168,25 @@ class NestMLP(nn.Module):
 def _check_fit_args(x, y, epochs, lr, batch_size) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim != 2:
         raise ValueError(
-            f"x: expected a 2-D tensor (N, d_in), got {getattr(x, 'shape', x)!r}")
+            f"x: expected a 2-D tensor (N, d_in), got {getattr(x, 'shape', x)!r}"
+        )
     if not isinstance(y, torch.Tensor) or y.ndim != 2 or len(y) != len(x):
         raise ValueError(
-            f"y: expected a 2-D tensor with {len(x)} rows, got {getattr(y, 'shape', y)!r}")
+            f"y: expected a 2-D tensor with {len(x)} rows, got {getattr(y, 'shape', y)!r}"
+        )
     checks.positive_int("epochs", epochs)
     checks.positive_float("lr", lr)
     checks.positive_int("batch_size", batch_size)
 
 
-def fit_custom_loop(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                    epochs: int, lr: float, batch_size: int) -> list[float]:
+def fit_custom_loop(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+) -> list[float]:
     """Minibatch SGD on mean squared error, batches cut by indexing.
     Returns each epoch's mean loss."""
     _check_fit_args(x, y, epochs, lr, batch_size)
@@ -197,8 +205,14 @@ def fit_custom_loop(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     return losses
 
 
-def fit_builtin(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                epochs: int, lr: float, batch_size: int) -> list[float]:
+def fit_builtin(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+) -> list[float]:
     """The same loop, with batches from PyTorch's built-in DataLoader.
     Returns each epoch's mean loss."""
     _check_fit_args(x, y, epochs, lr, batch_size)

@@ -32,8 +32,13 @@ class MLP(nn.Module):
     """Fully connected layers with an activation between them:
     d_in -> hidden_dims[0] -> ... -> hidden_dims[-1] -> d_out."""
 
-    def __init__(self, d_in: int, hidden_dims: _SequenceType[int], d_out: int,
-                 activation: str | None = "relu"):
+    def __init__(
+        self,
+        d_in: int,
+        hidden_dims: _SequenceType[int],
+        d_out: int,
+        activation: str | None = "relu",
+    ):
         super().__init__()
         self.d_in = checks.positive_int("d_in", d_in)
         self.hidden_dims = checks.widths("hidden_dims", hidden_dims)
@@ -43,14 +48,16 @@ class MLP(nn.Module):
         dims = (self.d_in, *self.hidden_dims, self.d_out)
         # One affine layer per pair of neighbouring widths; framework default init.
         self.linears = nn.ModuleList(  # weight (d_next, d_prev), bias (d_next,)
-            nn.Linear(d_prev, d_next) for d_prev, d_next in zip(dims, dims[1:]))
+            nn.Linear(d_prev, d_next) for d_prev, d_next in zip(dims, dims[1:])
+        )
         # No parameters: one activation object serves every hidden layer.
         self.act = ACTIVATIONS[self.activation]()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, d_out)
         if x.ndim != 2 or x.shape[-1] != self.d_in:
             raise ValueError(
-                f"x: expected a 2-D tensor (B, {self.d_in}), got shape {tuple(x.shape)}")
+                f"x: expected a 2-D tensor (B, {self.d_in}), got shape {tuple(x.shape)}"
+            )
         *hidden, last = self.linears
         for linear in hidden:
             x = self.act(linear(x))  # (B, H)

@@ -35,11 +35,17 @@ __all__ = [
 
 def _check_sequence(x: torch.Tensor, input_size: int) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim != 3:
-        raise ValueError(f"x: expected a 3-D tensor (B, T, C), got shape {tuple(getattr(x, 'shape', ()))}")
+        raise ValueError(
+            f"x: expected a 3-D tensor (B, T, C), got shape {tuple(getattr(x, 'shape', ()))}"
+        )
     if x.shape[1] == 0:
-        raise ValueError("x: expected at least one time step, got an empty sequence (T = 0)")
+        raise ValueError(
+            "x: expected at least one time step, got an empty sequence (T = 0)"
+        )
     if x.shape[2] != input_size:
-        raise ValueError(f"x: expected C = input_size = {input_size} features, got {x.shape[2]}")
+        raise ValueError(
+            f"x: expected C = input_size = {input_size} features, got {x.shape[2]}"
+        )
 
 
 def _init_like_builtin(module: nn.Module, hidden_size: int) -> None:
@@ -103,17 +109,30 @@ class LSTM(nn.Module):
         return torch.stack(outputs, dim=1), (h, c)  # (B, T, H), the last (h, c)
 
 
-def load_builtin(ours: VanillaRNN | LSTM, builtin: nn.RNN | nn.LSTM) -> VanillaRNN | LSTM:
+def load_builtin(
+    ours: VanillaRNN | LSTM, builtin: nn.RNN | nn.LSTM
+) -> VanillaRNN | LSTM:
     """Copy a one-layer nn.RNN (tanh) / nn.LSTM into VanillaRNN / LSTM: the same layout, no transposes."""
     pairs = {VanillaRNN: nn.RNN, LSTM: nn.LSTM}
     if type(ours) not in pairs:
-        raise ValueError(f"ours: expected a VanillaRNN or an LSTM, got {type(ours).__name__}")
+        raise ValueError(
+            f"ours: expected a VanillaRNN or an LSTM, got {type(ours).__name__}"
+        )
     expected = pairs[type(ours)]
-    if type(builtin) is not expected or builtin.num_layers != 1 or builtin.bidirectional or not builtin.bias:
-        raise ValueError(f"builtin: expected a one-layer, one-direction nn.{expected.__name__} with biases, "
-                         f"got {builtin!r}")
+    if (
+        type(builtin) is not expected
+        or builtin.num_layers != 1
+        or builtin.bidirectional
+        or not builtin.bias
+    ):
+        raise ValueError(
+            f"builtin: expected a one-layer, one-direction nn.{expected.__name__} with biases, "
+            f"got {builtin!r}"
+        )
     if isinstance(builtin, nn.RNN) and builtin.nonlinearity != "tanh":
-        raise ValueError(f"builtin: expected nonlinearity='tanh', got {builtin.nonlinearity!r}")
+        raise ValueError(
+            f"builtin: expected nonlinearity='tanh', got {builtin.nonlinearity!r}"
+        )
     with torch.no_grad():
         ours.ih.weight.copy_(builtin.weight_ih_l0)  # (H, C) or (4H, C)
         ours.ih.bias.copy_(builtin.bias_ih_l0)
@@ -122,8 +141,9 @@ def load_builtin(ours: VanillaRNN | LSTM, builtin: nn.RNN | nn.LSTM) -> VanillaR
     return ours
 
 
-def set_gate_biases(layer: LSTM | nn.LSTM, *, forget_bias: float,
-                    input_bias: float) -> None:
+def set_gate_biases(
+    layer: LSTM | nn.LSTM, *, forget_bias: float, input_bias: float
+) -> None:
     """Start the forget gate at sigmoid(forget_bias), the input gate at sigmoid(input_bias).
 
     PyTorch adds two biases, b_ih + b_hh: for these two gates the first gets the
@@ -133,14 +153,16 @@ def set_gate_biases(layer: LSTM | nn.LSTM, *, forget_bias: float,
     elif isinstance(layer, nn.LSTM) and layer.num_layers == 1 and layer.bias:
         first, second = layer.bias_ih_l0, layer.bias_hh_l0
     else:
-        raise ValueError("layer: expected an LSTM or a one-layer nn.LSTM with biases, "
-                         f"got {type(layer).__name__}")
+        raise ValueError(
+            "layer: expected an LSTM or a one-layer nn.LSTM with biases, "
+            f"got {type(layer).__name__}"
+        )
     H = layer.hidden_size
     with torch.no_grad():
         # i = rows [0, H), f = rows [H, 2H)
         for gate, value in ((0, input_bias), (1, forget_bias)):
-            first[gate * H:(gate + 1) * H] = value
-            second[gate * H:(gate + 1) * H] = 0.0
+            first[gate * H : (gate + 1) * H] = value
+            second[gate * H : (gate + 1) * H] = 0.0
 
 
 # -------------------------------------------------------------------- the long-sequence classifier
@@ -150,8 +172,13 @@ class SequenceClassifier(nn.Module):
     """Tokens -> embedding -> nn.RNN or nn.LSTM (the built-in kernels) -> a linear
     layer on the last hidden state."""
 
-    def __init__(self, cell: str = "lstm", vocab_size: int = 8, embed_dim: int = 16,
-                 hidden_size: int = 64):
+    def __init__(
+        self,
+        cell: str = "lstm",
+        vocab_size: int = 8,
+        embed_dim: int = 16,
+        hidden_size: int = 64,
+    ):
         super().__init__()
         self.cell = checks.one_of("cell", cell, ["rnn", "lstm"])
         checks.positive_int("vocab_size", vocab_size)
@@ -165,8 +192,9 @@ class SequenceClassifier(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, V)
         if tokens.ndim != 2:
-            raise ValueError("tokens: expected a 2-D tensor (B, T), "
-                             f"got shape {tuple(tokens.shape)}")
+            raise ValueError(
+                f"tokens: expected a 2-D tensor (B, T), got shape {tuple(tokens.shape)}"
+            )
         return self.classify(self.embedding(tokens))
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, E) -> (B, V)
@@ -175,20 +203,30 @@ class SequenceClassifier(nn.Module):
 
 
 @torch.no_grad()
-def evaluate(model: SequenceClassifier, tokens: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> float:
+def evaluate(
+    model: SequenceClassifier,
+    tokens: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int = 1000,
+) -> float:
     """Test accuracy of `model` on int tokens (N, T) and labels (N,)."""
     dev = next(model.parameters()).device
     model.eval()
     correct = 0
     for i in range(0, len(tokens), batch_size):
-        logits = model(torch.from_numpy(tokens[i:i + batch_size]).to(dev))  # (b, V)
-        correct += (logits.argmax(1).cpu().numpy() == labels[i:i + batch_size]).sum()
+        logits = model(torch.from_numpy(tokens[i : i + batch_size]).to(dev))  # (b, V)
+        correct += (logits.argmax(1).cpu().numpy() == labels[i : i + batch_size]).sum()
     return float(correct / len(tokens))
 
 
-def fit_sequence_classifier(model: SequenceClassifier, batches,
-                            test: tuple[np.ndarray, np.ndarray], *, lr: float = 3e-3,
-                            eval_every: int = 50) -> TrainingRecord:
+def fit_sequence_classifier(
+    model: SequenceClassifier,
+    batches,
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    lr: float = 3e-3,
+    eval_every: int = 50,
+) -> TrainingRecord:
     """Adam on cross-entropy, one step per (tokens, labels) batch; the test set scored
     before training and every `eval_every` steps."""
     checks.positive_float("lr", lr)
@@ -212,12 +250,14 @@ def fit_sequence_classifier(model: SequenceClassifier, batches,
             accuracy.append(evaluate(model, *test))
     if not losses:
         raise ValueError("batches: expected at least one batch, got none")
-    return TrainingRecord(np.array(losses), np.array(eval_steps), np.array(accuracy),
-                          seconds)
+    return TrainingRecord(
+        np.array(losses), np.array(eval_steps), np.array(accuracy), seconds
+    )
 
 
-def input_gradient_norms(model: SequenceClassifier, tokens: np.ndarray,
-                         labels: np.ndarray) -> np.ndarray:
+def input_gradient_norms(
+    model: SequenceClassifier, tokens: np.ndarray, labels: np.ndarray
+) -> np.ndarray:
     """||d loss / d x_t|| for every time step t, averaged over the sequences: (T,).
 
     x_t is the embedded token at step t, the recurrent layer's input; each sequence's
@@ -225,7 +265,9 @@ def input_gradient_norms(model: SequenceClassifier, tokens: np.ndarray,
     underflow float32 (nothing below ~1e-45)."""
     dev = next(model.parameters()).device
     model64 = copy.deepcopy(model).double().eval()
-    x = model64.embedding(torch.from_numpy(tokens).to(dev)).detach()  # (B, T, E) float64
+    x = model64.embedding(
+        torch.from_numpy(tokens).to(dev)
+    ).detach()  # (B, T, E) float64
     x.requires_grad_()  # autograd records from here: one gradient per x_t
     labels = torch.from_numpy(labels).to(dev)
     loss = F.cross_entropy(model64.classify(x), labels, reduction="sum")

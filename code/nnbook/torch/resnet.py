@@ -32,9 +32,14 @@ STRIDES = (1, 2)  # a block keeps the resolution, or halves it
 
 def _conv(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Conv2d:
     """A k x k convolution without bias (BatchNorm follows), He initialised."""
-    conv = nn.Conv2d(c_in, c_out, kernel, stride=stride,
-                     padding=kernel // 2,  # 3x3: pad 1 on every side; 1x1: none
-                     bias=False)  # weight (C_out, C_in, k, k)
+    conv = nn.Conv2d(
+        c_in,
+        c_out,
+        kernel,
+        stride=stride,
+        padding=kernel // 2,  # 3x3: pad 1 on every side; 1x1: none
+        bias=False,
+    )  # weight (C_out, C_in, k, k)
     # He et al. (2015): std sqrt(2 / fan_in) keeps the scale through ReLUs
     nn.init.kaiming_normal_(conv.weight, mode="fan_in", nonlinearity="relu")
     return conv
@@ -59,8 +64,13 @@ class BasicBlock(nn.Module):
 
     expansion = 1  # out_channels / the block's inner width
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1,
-                 residual: bool = True):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int = 1,
+        residual: bool = True,
+    ):
         super().__init__()
         self.in_channels = checks.positive_int("in_channels", in_channels)
         self.out_channels = checks.positive_int("out_channels", out_channels)
@@ -72,8 +82,11 @@ class BasicBlock(nn.Module):
         self.bn2 = _bn(out_channels)
         # identity if the shape is kept, a projection if not; none if plain
         reshapes = stride != 1 or in_channels != out_channels
-        self.shortcut = (_projection(in_channels, out_channels, stride)
-                         if residual and reshapes else None)
+        self.shortcut = (
+            _projection(in_channels, out_channels, stride)
+            if residual and reshapes
+            else None
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # (B, C_in, H, W) -> (B, C_out, H/s, W/s)
@@ -91,8 +104,9 @@ class Bottleneck(nn.Module):
 
     expansion = 4  # out_channels / the block's inner width
 
-    def __init__(self, in_channels: int, channels: int, stride: int = 1,
-                 residual: bool = True):
+    def __init__(
+        self, in_channels: int, channels: int, stride: int = 1, residual: bool = True
+    ):
         super().__init__()
         self.in_channels = checks.positive_int("in_channels", in_channels)
         self.channels = checks.positive_int("channels", channels)
@@ -106,8 +120,11 @@ class Bottleneck(nn.Module):
         self.conv3 = _conv(channels, out_channels, 1)  # expand
         self.bn3 = _bn(out_channels)
         reshapes = stride != 1 or in_channels != out_channels
-        self.shortcut = (_projection(in_channels, out_channels, stride)
-                         if residual and reshapes else None)
+        self.shortcut = (
+            _projection(in_channels, out_channels, stride)
+            if residual and reshapes
+            else None
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # (B, C_in, H, W) -> (B, 4 C, H/s, W/s)
@@ -149,7 +166,8 @@ class CifarResNet(nn.Module):
         # (B, 3, H, W) -> (B, 10)
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(
-                f"x: expected images (B, 3, H, W), got shape {tuple(x.shape)}")
+                f"x: expected images (B, 3, H, W), got shape {tuple(x.shape)}"
+            )
         x = F.relu(self.bn(self.conv(x)))  # (B, 16, H, W)
         for block in self.blocks:
             x = block(x)  # (B, 16|32|64, H/1|2|4, W/1|2|4)
@@ -160,8 +178,9 @@ class CifarResNet(nn.Module):
 # --------------------------------------------------------------- gradient flow
 
 
-def block_grad_norms(model: CifarResNet, x: torch.Tensor,
-                     y: torch.Tensor) -> np.ndarray:
+def block_grad_norms(
+    model: CifarResNet, x: torch.Tensor, y: torch.Tensor
+) -> np.ndarray:
     """The norm of the loss gradient with respect to the first convolution of
     every block, after one forward (training mode) and backward pass.
     Returns (n_blocks,) floats. Like a training step, the forward pass updates

@@ -16,14 +16,16 @@ from torch import nn
 from .. import training
 from . import device as default_device
 
-
 __all__ = ["prepare_images", "augment_batch", "evaluate", "fit_classifier"]
+
 
 def prepare_images(x: np.ndarray, device: torch.device | None = None) -> torch.Tensor:
     """uint8 (B, H, W, 3) → normalised float (B, 3, H, W), stored channels-last (fast CPU convolutions)."""
     training.check_images("x", (x, np.zeros(len(x), dtype=np.int64)))
     images = torch.from_numpy(np.asarray(x)).to(device or default_device())
-    return _normalise(images).permute(0, 3, 1, 2)  # (B, H, W, C) → (B, C, H, W), strides stay channels-last
+    return _normalise(images).permute(
+        0, 3, 1, 2
+    )  # (B, H, W, C) → (B, C, H, W), strides stay channels-last
 
 
 def _normalise(images: torch.Tensor) -> torch.Tensor:
@@ -32,20 +34,26 @@ def _normalise(images: torch.Tensor) -> torch.Tensor:
     return (images.float() / 255.0 - mean) / std  # (B, H, W, C)
 
 
-def augment_batch(images: torch.Tensor, offsets: torch.Tensor, flips: torch.Tensor) -> torch.Tensor:
+def augment_batch(
+    images: torch.Tensor, offsets: torch.Tensor, flips: torch.Tensor
+) -> torch.Tensor:
     """Random crop (zero padding) and horizontal flip of a batch (B, H, W, C), given the draws."""
     B, H, W, C = images.shape
     p = training.CROP_PADDING
     padded = F.pad(images, (0, 0, p, p, p, p))  # (B, H+2p, W+2p, C)
     rows = offsets[:, 0, None] + torch.arange(H, device=images.device)  # (B, H)
     cols = offsets[:, 1, None] + torch.arange(W, device=images.device)  # (B, W)
-    cols = torch.where(flips[:, None], cols.flip(1), cols)  # a flip reads the columns backwards
+    cols = torch.where(
+        flips[:, None], cols.flip(1), cols
+    )  # a flip reads the columns backwards
     batch = torch.arange(B, device=images.device)[:, None, None]
     return padded[batch, rows[:, :, None], cols[:, None, :]]  # (B, H, W, C)
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> tuple[float, np.ndarray]:
+def evaluate(
+    model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1000
+) -> tuple[float, np.ndarray]:
     """(accuracy, predicted labels) of `model` in eval mode on uint8 images `x`."""
     training.check_images("x, y", (x, y))
     model.eval()
@@ -77,15 +85,21 @@ def fit_classifier(
     training.check_fit_arguments(train, test, epochs, batch_size, peak_lr, weight_decay)
     dev = default_device()
     model.to(dev, memory_format=torch.channels_last)
-    x_train = torch.from_numpy(np.asarray(train[0])).to(dev)  # (N, H, W, C) uint8: normalised per batch
+    x_train = torch.from_numpy(np.asarray(train[0])).to(
+        dev
+    )  # (N, H, W, C) uint8: normalised per batch
     y_train = torch.from_numpy(np.asarray(train[1], dtype=np.int64)).to(dev)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=peak_lr, weight_decay=weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=peak_lr, weight_decay=weight_decay
+    )
     steps_per_epoch = len(x_train) // batch_size
     total_steps, step = epochs * steps_per_epoch, 0
 
     step_loss, epoch_seconds, test_accuracy = [], [], []
     for epoch in range(epochs):
-        draws = training.epoch_draws(len(x_train), seed=seed, epoch=epoch, augment=augment)
+        draws = training.epoch_draws(
+            len(x_train), seed=seed, epoch=epoch, augment=augment
+        )
         model.train()
         losses = []
         start = time.perf_counter()
@@ -93,7 +107,11 @@ def fit_classifier(
             for group in optimizer.param_groups:
                 group["lr"] = training.one_cycle_lr(step, total_steps, peak_lr)
             index = torch.from_numpy(order).to(dev)
-            images = augment_batch(x_train[index], torch.from_numpy(offsets).to(dev), torch.from_numpy(flips).to(dev))
+            images = augment_batch(
+                x_train[index],
+                torch.from_numpy(offsets).to(dev),
+                torch.from_numpy(flips).to(dev),
+            )
             logits = model(_normalise(images).permute(0, 3, 1, 2))  # (B, 10)
             loss = F.cross_entropy(logits, y_train[index])
             optimizer.zero_grad(set_to_none=True)

@@ -52,7 +52,9 @@ class FeedForward(nn.Module):
         checks.positive_int("d_ff", d_ff)
         self.up = _glorot(nn.Linear(d_model, d_ff))  # weight (d_ff, D): (out, in)
         self.down = _glorot(nn.Linear(d_ff, d_model))  # weight (D, d_ff)
-        self.dropout = nn.Dropout(checks.fraction("dropout", dropout))  # active in .train() only
+        self.dropout = nn.Dropout(
+            checks.fraction("dropout", dropout)
+        )  # active in .train() only
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, T, D)
         return self.dropout(self.down(F.gelu(self.up(x))))  # exact (erf) GELU
@@ -71,9 +73,14 @@ class TransformerBlock(nn.Module):
         self.ln_2 = nn.LayerNorm(d_model)
         self.ffn = FeedForward(d_model, d_ff, dropout)
 
-    def forward(self, x: torch.Tensor, need_weights: bool = False,
-                ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        a, weights = self.attn(self.ln_1(x), causal=True, need_weights=need_weights)  # (B, T, D)
+    def forward(
+        self,
+        x: torch.Tensor,
+        need_weights: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        a, weights = self.attn(
+            self.ln_1(x), causal=True, need_weights=need_weights
+        )  # (B, T, D)
         x = x + self.dropout(a)  # the residual stream carries x past the attention
         x = x + self.ffn(self.ln_2(x))  # (B, T, D)
         return x, weights  # (B, T, D), (B, H, T, T) or None
@@ -92,33 +99,58 @@ class MiniGPT(nn.Module):
         if not isinstance(c, GPTConfig):
             raise ValueError(f"config: expected a GPTConfig, got {type(c).__name__}")
         self.embed = nn.Embedding(c.vocab_size, c.d_model)  # E: (V, D)
-        nn.init.normal_(self.embed.weight, std=c.d_model ** -0.5)  # E * sqrt(D) has unit-variance entries
-        positions = torch.from_numpy(text.sinusoidal_encoding(c.context, c.d_model))  # (context, D)
-        self.register_buffer("positions", positions, persistent=False)  # fixed: not a parameter
+        nn.init.normal_(
+            self.embed.weight, std=c.d_model**-0.5
+        )  # E * sqrt(D) has unit-variance entries
+        positions = torch.from_numpy(
+            text.sinusoidal_encoding(c.context, c.d_model)
+        )  # (context, D)
+        self.register_buffer(
+            "positions", positions, persistent=False
+        )  # fixed: not a parameter
         self.dropout = nn.Dropout(c.dropout)
         self.blocks = nn.ModuleList(
-            TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout) for _ in range(c.n_layers))
+            TransformerBlock(c.d_model, c.n_heads, c.d_ff, c.dropout)
+            for _ in range(c.n_layers)
+        )
         self.ln_f = nn.LayerNorm(c.d_model)
 
     def _check(self, idx) -> None:
-        if not isinstance(idx, torch.Tensor) or idx.ndim != 2 or idx.is_floating_point():
-            raise ValueError(f"idx: expected integer token ids of shape (B, T), "
-                             f"got {getattr(idx, 'shape', type(idx).__name__)}")
+        if (
+            not isinstance(idx, torch.Tensor)
+            or idx.ndim != 2
+            or idx.is_floating_point()
+        ):
+            raise ValueError(
+                f"idx: expected integer token ids of shape (B, T), "
+                f"got {getattr(idx, 'shape', type(idx).__name__)}"
+            )
         if idx.shape[1] == 0:
-            raise ValueError(f"idx: expected a non-empty sequence (T > 0), got shape {tuple(idx.shape)}")
+            raise ValueError(
+                f"idx: expected a non-empty sequence (T > 0), got shape {tuple(idx.shape)}"
+            )
         if idx.shape[1] > self.config.context:
-            raise ValueError(f"idx: expected at most context = {self.config.context} tokens, "
-                             f"got {idx.shape[1]}")
+            raise ValueError(
+                f"idx: expected at most context = {self.config.context} tokens, "
+                f"got {idx.shape[1]}"
+            )
 
-    def forward(self, idx: torch.Tensor, need_weights: bool = False,
-                ) -> tuple[torch.Tensor, list[torch.Tensor] | None]:
+    def forward(
+        self,
+        idx: torch.Tensor,
+        need_weights: bool = False,
+    ) -> tuple[torch.Tensor, list[torch.Tensor] | None]:
         self._check(idx)
         t = idx.shape[1]
-        x = self.embed(idx) * math.sqrt(self.config.d_model) + self.positions[:t]  # (B, T, D)
+        x = (
+            self.embed(idx) * math.sqrt(self.config.d_model) + self.positions[:t]
+        )  # (B, T, D)
         x = self.dropout(x)
         weights = []
         for block in self.blocks:
-            x, w = block(x, need_weights=need_weights)  # (B, T, D), (B, H, T, T) or None
+            x, w = block(
+                x, need_weights=need_weights
+            )  # (B, T, D), (B, H, T, T) or None
             weights.append(w)
         x = self.ln_f(x)
         logits = x @ self.embed.weight.T  # tied head: (B, T, D) @ (D, V) -> (B, T, V)
@@ -128,9 +160,15 @@ class MiniGPT(nn.Module):
 # ---------------------------------------------------------------------- training
 
 
-def _loss(model: MiniGPT, x: torch.Tensor, y: torch.Tensor, fused: bool = True) -> torch.Tensor:
-    logits, _ = model(x, need_weights=not fused)  # (B, T, V); fused: F.scaled_dot_product_attention
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))  # nats per character
+def _loss(
+    model: MiniGPT, x: torch.Tensor, y: torch.Tensor, fused: bool = True
+) -> torch.Tensor:
+    logits, _ = model(
+        x, need_weights=not fused
+    )  # (B, T, V); fused: F.scaled_dot_product_attention
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), y.reshape(-1)
+    )  # nats per character
 
 
 @torch.no_grad()
@@ -142,16 +180,27 @@ def evaluate(model: MiniGPT, ids: np.ndarray, batch_size: int = 32) -> float:
     model.eval()
     total = 0.0
     for i in range(0, len(x), batch_size):
-        xb, yb = (torch.from_numpy(a[i:i + batch_size]).to(dev) for a in (x, y))
+        xb, yb = (torch.from_numpy(a[i : i + batch_size]).to(dev) for a in (x, y))
         total += _loss(model, xb, yb).item() * len(xb)
     model.train(was_training)
     return total / len(x)
 
 
-def fit_char_lm(model: MiniGPT, train_ids: np.ndarray, val_ids: np.ndarray, *, epochs: int,
-                batch_size: int, peak_lr: float, weight_decay: float = 0.1, warmup: float = 0.05,
-                evals_per_epoch: int = 1, max_steps: int | None = None, fused: bool = True,
-                seed: int = 0) -> text.LMHistory:
+def fit_char_lm(
+    model: MiniGPT,
+    train_ids: np.ndarray,
+    val_ids: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int,
+    peak_lr: float,
+    weight_decay: float = 0.1,
+    warmup: float = 0.05,
+    evals_per_epoch: int = 1,
+    max_steps: int | None = None,
+    fused: bool = True,
+    seed: int = 0,
+) -> text.LMHistory:
     """AdamW (betas 0.9, 0.99) with linear warm-up and cosine decay on the batches of `nnbook.text`.
 
     Weight decay applies to matrices only (not to biases or LayerNorm). Validation `evals_per_epoch` times an
@@ -167,28 +216,54 @@ def fit_char_lm(model: MiniGPT, train_ids: np.ndarray, val_ids: np.ndarray, *, e
     model.to(dev).train()
     matrices = [p for p in model.parameters() if p.ndim >= 2]
     others = [p for p in model.parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW([{"params": matrices, "weight_decay": weight_decay},
-                                   {"params": others, "weight_decay": 0.0}],
-                                  lr=peak_lr, betas=(0.9, 0.99), eps=1e-8)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": matrices, "weight_decay": weight_decay},
+            {"params": others, "weight_decay": 0.0},
+        ],
+        lr=peak_lr,
+        betas=(0.9, 0.99),
+        eps=1e-8,
+    )
     steps_per_epoch = text.windows_per_epoch(len(train_ids), context) // batch_size
     total_steps = epochs * steps_per_epoch
-    max_steps = total_steps if max_steps is None else min(checks.positive_int("max_steps", max_steps), total_steps)
-    eval_at = {round(steps_per_epoch * (e + k / evals_per_epoch))
-               for e in range(epochs) for k in range(1, evals_per_epoch + 1)} | {max_steps}
+    max_steps = (
+        total_steps
+        if max_steps is None
+        else min(checks.positive_int("max_steps", max_steps), total_steps)
+    )
+    eval_at = {
+        round(steps_per_epoch * (e + k / evals_per_epoch))
+        for e in range(epochs)
+        for k in range(1, evals_per_epoch + 1)
+    } | {max_steps}
 
-    step_loss, eval_steps, val_loss, seconds, first_step_seconds, step = [], [], [], 0.0, 0.0, 0
+    step_loss, eval_steps, val_loss, seconds, first_step_seconds, step = (
+        [],
+        [],
+        [],
+        0.0,
+        0.0,
+        0,
+    )
     for epoch in range(epochs):
         start = time.perf_counter()
-        for x, y in text.epoch_batches(train_ids, context=context, batch_size=batch_size, seed=seed, epoch=epoch):
+        for x, y in text.epoch_batches(
+            train_ids, context=context, batch_size=batch_size, seed=seed, epoch=epoch
+        ):
             for group in optimizer.param_groups:
                 group["lr"] = training.one_cycle_lr(step, total_steps, peak_lr, warmup)
-            loss = _loss(model, torch.from_numpy(x).to(dev), torch.from_numpy(y).to(dev), fused)
+            loss = _loss(
+                model, torch.from_numpy(x).to(dev), torch.from_numpy(y).to(dev), fused
+            )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             step_loss.append(loss.detach())
             step += 1
-            if step == 1:  # tracing and compiling happen here: kept apart from the throughput
+            if (
+                step == 1
+            ):  # tracing and compiling happen here: kept apart from the throughput
                 first_step_seconds = time.perf_counter() - start
             if step in eval_at:
                 seconds += time.perf_counter() - start
@@ -218,15 +293,23 @@ def final_layer_attention(model: MiniGPT, ids: np.ndarray) -> np.ndarray:
     """The last block's attention weights for one sequence of ids (T,), per head: (H, T, T)."""
     was_training = model.training
     model.eval()
-    idx = torch.as_tensor(np.asarray(ids, dtype=np.int64)[None], device=next(model.parameters()).device)
+    idx = torch.as_tensor(
+        np.asarray(ids, dtype=np.int64)[None], device=next(model.parameters()).device
+    )
     _, weights = model(idx, need_weights=True)  # explicit attention: weights kept
     model.train(was_training)
     return weights[-1][0].cpu().numpy()  # (H, T, T)
 
 
 @torch.no_grad()
-def generate(model: MiniGPT, prompt_ids: np.ndarray, n_new: int, *, temperature: float = 1.0,
-             seed: int = 0) -> np.ndarray:
+def generate(
+    model: MiniGPT,
+    prompt_ids: np.ndarray,
+    n_new: int,
+    *,
+    temperature: float = 1.0,
+    seed: int = 0,
+) -> np.ndarray:
     """`prompt_ids` followed by `n_new` sampled ids, one at a time, each seeing at most the last context ids.
 
     The input is always a full window (zero-padded on the right): causal attention keeps the padding from
@@ -238,11 +321,15 @@ def generate(model: MiniGPT, prompt_ids: np.ndarray, n_new: int, *, temperature:
     was_training = model.training
     model.eval()
     rng, context = np.random.default_rng(seed), model.config.context
-    window = torch.zeros(1, context, dtype=torch.int64, device=next(model.parameters()).device)
+    window = torch.zeros(
+        1, context, dtype=torch.int64, device=next(model.parameters()).device
+    )
     for _ in range(n_new):
         last = ids[-context:]
-        window[0, :len(last)] = torch.tensor(last)
+        window[0, : len(last)] = torch.tensor(last)
         logits, _ = model(window)  # (1, context, V)
-        ids.append(text.sample_token(logits[0, len(last) - 1].cpu().numpy(), rng, temperature))
+        ids.append(
+            text.sample_token(logits[0, len(last) - 1].cpu().numpy(), rng, temperature)
+        )
     model.train(was_training)
     return np.array(ids)

@@ -38,6 +38,7 @@ def measure(framework: str, path: str, config: dict, steps: int, batch_size: int
         import torch
         threads = torch.get_num_threads()
     from nnbook import text
+    from nnbook.transformer import GPTConfig
     from nnbook.data import load_text
     from nnbook.seeding import seed_everything
 
@@ -45,7 +46,7 @@ def measure(framework: str, path: str, config: dict, steps: int, batch_size: int
     vocab = text.CharVocab.from_text(corpus)
     train_ids, val_ids = text.train_val_split(vocab.encode(corpus))
     seed_everything(0)
-    model = MiniGPT(text.GPTConfig(vocab_size=vocab.size, **config))
+    model = MiniGPT(GPTConfig(vocab_size=vocab.size, **config))
     epoch_steps = text.windows_per_epoch(len(train_ids), config["context"]) // batch_size
     history = fit_char_lm(model, train_ids, val_ids[: 2 * config["context"] + 1], epochs=5,
                           batch_size=batch_size, peak_lr=1e-3, max_steps=min(steps + 1, 5 * epoch_steps),

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from nnbook import conv_arithmetic as ca
+from nnbook import convolutions as ca
 from nnbook import plots
 from nnbook.tf import convolutions as K
 from nnbook.torch import convolutions as T

@@ -22,7 +22,7 @@ import tensorflow as tf
 import torch
 from torch import nn
 
-from nnbook import plots, sequences
+from nnbook import plots, recurrent
 from nnbook.tf import recurrent as K
 from nnbook.torch import recurrent as T
 from conftest import rand
@@ -167,7 +167,7 @@ def test_classifiers_give_the_same_logits_and_per_step_input_gradients_in_both_f
     t = T.SequenceClassifier(cell, vocab_size=5, embed_dim=4, hidden_size=H)
     k = K.SequenceClassifier(cell, vocab_size=5, embed_dim=4, hidden_size=H)
     torch_classifier_to_keras(t, k)
-    tokens, labels = sequences.first_token_task(6, length=STEPS, vocab_size=5)
+    tokens, labels = recurrent.first_token_task(6, length=STEPS, vocab_size=5)
     with torch.no_grad():
         logits_t = t(torch.from_numpy(tokens)).numpy()
     np.testing.assert_allclose(logits_t, k(tokens).numpy(), atol=ATOL)
@@ -214,34 +214,34 @@ def test_gate_biases_of_a_built_in_lstm_match_those_of_the_unrolled_one():
 
 
 def test_the_label_is_the_first_token_and_the_test_set_is_fixed():
-    tokens, labels = sequences.first_token_task(50, length=200, vocab_size=8)
+    tokens, labels = recurrent.first_token_task(50, length=200, vocab_size=8)
     assert tokens.shape == (50, 200) and tokens.dtype == np.int64 and labels.shape == (50,)
     np.testing.assert_array_equal(labels, tokens[:, 0])
     assert tokens.min() >= 0 and tokens.max() <= 7
-    again, _ = sequences.first_token_task(50, length=200, vocab_size=8)
+    again, _ = recurrent.first_token_task(50, length=200, vocab_size=8)
     np.testing.assert_array_equal(tokens, again)
 
 
 def test_training_batches_are_fresh_each_step_and_the_same_stream_for_the_same_seed():
-    a = list(sequences.training_batches(3, 4, length=10, seed=0))
-    b = list(sequences.training_batches(3, 4, length=10, seed=0))
+    a = list(recurrent.training_batches(3, 4, length=10, seed=0))
+    b = list(recurrent.training_batches(3, 4, length=10, seed=0))
     assert len(a) == 3 and all(x.shape == (4, 10) for x, _ in a)
     for (xa, ya), (xb, yb) in zip(a, b):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, xa[:, 0])
     assert not np.array_equal(a[0][0], a[1][0])
     with pytest.raises(ValueError, match="^seed: expected"):
-        next(sequences.training_batches(1, 4, seed=sequences.TEST_SEED))
+        next(recurrent.training_batches(1, 4, seed=recurrent.TEST_SEED))
 
 
 # --------------------------------------------------------------------------- training
 
 
 def test_both_frameworks_learn_a_short_first_token_task_with_the_lstm():
-    test = sequences.first_token_task(200, length=6, vocab_size=4)
+    test = recurrent.first_token_task(200, length=6, vocab_size=4)
     for L in (T, K):
         model = L.SequenceClassifier("lstm", vocab_size=4, embed_dim=8, hidden_size=16)
-        record = L.fit_sequence_classifier(model, sequences.training_batches(120, 32, length=6, vocab_size=4),
+        record = L.fit_sequence_classifier(model, recurrent.training_batches(120, 32, length=6, vocab_size=4),
                                            test, lr=1e-2, eval_every=40)
         assert record.step_loss.shape == (120,) and list(record.eval_steps) == [0, 40, 80, 120]
         assert record.final_accuracy > 0.9 and record.seconds > 0
@@ -312,10 +312,10 @@ def test_builtin_and_gate_helpers_reject_layers_they_cannot_handle():
 @pytest.mark.parametrize(
     "change, argument", [({"lr": -0.1}, "lr"), ({"eval_every": 0}, "eval_every"), ({"batches": []}, "batches")])
 def test_training_rejects_bad_arguments_by_name(change, argument):
-    test = sequences.first_token_task(8, length=3, vocab_size=4)
+    test = recurrent.first_token_task(8, length=3, vocab_size=4)
     for L in (T, K):
         model = L.SequenceClassifier("rnn", vocab_size=4, embed_dim=2, hidden_size=3)
-        args = {"batches": sequences.training_batches(1, 4, length=3, vocab_size=4), "lr": 0.01, "eval_every": 1,
+        args = {"batches": recurrent.training_batches(1, 4, length=3, vocab_size=4), "lr": 0.01, "eval_every": 1,
                 **change}
         batches = args.pop("batches")
         with pytest.raises(ValueError, match=rf"^{argument}: expected"):
@@ -325,12 +325,12 @@ def test_training_rejects_bad_arguments_by_name(change, argument):
 @pytest.mark.parametrize(
     "call, argument",
     [
-        (lambda: sequences.first_token_task(0), "n"),
-        (lambda: sequences.first_token_task(4, length=0), "length"),
-        (lambda: sequences.first_token_task(4, vocab_size=0), "vocab_size"),
-        (lambda: next(sequences.training_batches(0, 4)), "steps"),
-        (lambda: next(sequences.training_batches(1, -4)), "batch_size"),
-        (lambda: next(sequences.training_batches(1, 4, seed=-1)), "seed"),
+        (lambda: recurrent.first_token_task(0), "n"),
+        (lambda: recurrent.first_token_task(4, length=0), "length"),
+        (lambda: recurrent.first_token_task(4, vocab_size=0), "vocab_size"),
+        (lambda: next(recurrent.training_batches(0, 4)), "steps"),
+        (lambda: next(recurrent.training_batches(1, -4)), "batch_size"),
+        (lambda: next(recurrent.training_batches(1, 4, seed=-1)), "seed"),
     ],
 )
 def test_task_data_rejects_bad_sizes_by_name(call, argument):

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from nnbook import plots
-from nnbook.configs import CifarResNetConfig
+from nnbook.resnet import CifarResNetConfig
 from nnbook.tf import resnet as K
 from nnbook.torch import resnet as T
 from conftest import rand

@@ -16,7 +16,7 @@ import tensorflow as tf
 import torch
 from torch import nn
 
-from nnbook import training
+from nnbook import schedules, training
 from nnbook.seeding import seed_everything
 from nnbook.tf import training as K
 from nnbook.torch import training as T
@@ -92,12 +92,12 @@ def test_without_augmentation_the_draws_leave_images_unchanged():
 
 
 def test_one_cycle_schedule_warms_up_to_the_peak_then_decays_towards_zero():
-    lrs = [training.one_cycle_lr(s, 100, 1.0) for s in range(100)]
+    lrs = [schedules.one_cycle_lr(s, 100, 1.0) for s in range(100)]
     assert lrs[0] == pytest.approx(0.04) and max(lrs) == pytest.approx(1.0)
     assert int(np.argmax(lrs)) == 25 and lrs[-1] < 1e-3
     assert all(a <= b for a, b in zip(lrs[:25], lrs[1:26])) and all(a >= b for a, b in zip(lrs[25:], lrs[26:]))
     with pytest.raises(ValueError, match=r"^step: expected 0 <= step < total_steps=100, got 100$"):
-        training.one_cycle_lr(100, 100, 1.0)
+        schedules.one_cycle_lr(100, 100, 1.0)
 
 
 def test_prepared_images_are_normalised_in_each_frameworks_layout():

@@ -20,8 +20,8 @@ import tensorflow as tf
 import torch
 from torch import nn
 
-from nnbook import text
-from nnbook.configs import GPTConfig
+from nnbook import attention, history, text
+from nnbook.transformer import GPTConfig, sample_token, shift_matrix, sinusoidal_encoding
 from nnbook.tf import transformer as K
 from nnbook.torch import transformer as T
 
@@ -127,7 +127,7 @@ def test_eval_windows_cover_the_text_back_to_back_in_order():
 
 
 def test_sinusoidal_encoding_is_sine_and_cosine_at_geometric_frequencies():
-    pe = text.sinusoidal_encoding(50, 8)
+    pe = sinusoidal_encoding(50, 8)
     p = np.arange(50)
     for i in range(4):
         w = 10_000 ** (-2 * i / 8)
@@ -137,14 +137,14 @@ def test_sinusoidal_encoding_is_sine_and_cosine_at_geometric_frequencies():
 
 @pytest.mark.parametrize("offset", [1, 7, 100])
 def test_a_shift_by_k_positions_is_one_fixed_rotation_for_every_position(offset):
-    pe = text.sinusoidal_encoding(400, 64).astype(np.float64)
-    m = text.shift_matrix(offset, 64)
+    pe = sinusoidal_encoding(400, 64).astype(np.float64)
+    m = shift_matrix(offset, 64)
     np.testing.assert_allclose(pe[:-offset] @ m.T, pe[offset:], atol=1e-5)
     np.testing.assert_allclose(m @ m.T, np.eye(64), atol=1e-12)  # a rotation: lengths are kept
 
 
 def test_dot_products_of_encodings_depend_on_the_offset_only():
-    pe = text.sinusoidal_encoding(300, 64).astype(np.float64)
+    pe = sinusoidal_encoding(300, 64).astype(np.float64)
     gram = pe @ pe.T
     for offset in (0, 3, 50):
         diagonal = np.diagonal(gram, offset)
@@ -155,7 +155,7 @@ def test_dot_products_of_encodings_depend_on_the_offset_only():
 
 def test_the_models_add_the_same_fixed_encoding_that_nnbook_text_computes():
     t, k = T.MiniGPT(SMALL), K.MiniGPT(SMALL)
-    expected = text.sinusoidal_encoding(SMALL.context, SMALL.d_model)
+    expected = sinusoidal_encoding(SMALL.context, SMALL.d_model)
     assert np.array_equal(t.positions.numpy(), expected) and np.array_equal(k.positions.numpy(), expected)
     assert "positions" not in dict(t.named_parameters()) and "positions" not in t.state_dict()
     assert len(k.trainable_variables) == sum(1 for _ in t.parameters())
@@ -259,7 +259,7 @@ def test_generation_reads_logits_from_a_zero_padded_window_as_if_unpadded_and_is
     assert not np.array_equal(out, L.generate(model, prompt, n_new=20, seed=5))
     # the first sampled id, recomputed from an unpadded forward pass
     logits = torch_logits(t, prompt[None])[0] if framework == "torch" else k(prompt[None])[0].numpy()
-    first = text.sample_token(logits[0, -1], np.random.default_rng(4))
+    first = sample_token(logits[0, -1], np.random.default_rng(4))
     assert out[5] == first
 
 
@@ -299,19 +299,19 @@ def test_attention_statistics_measure_distance_back_and_entropy_per_head():
     uniform = np.tril(np.ones((t, t))) / np.arange(1, t + 1)[:, None]
     previous = np.eye(t, k=-1)
     previous[0, 0] = 1.0  # the first query can only attend to itself
-    distance, entropy = text.attention_statistics(np.stack([uniform, previous, np.eye(t)]))
+    distance, entropy = attention.attention_statistics(np.stack([uniform, previous, np.eye(t)]))
     np.testing.assert_allclose(distance, [np.mean(np.arange(t) / 2), 5 / 6, 0.0])
     np.testing.assert_allclose(entropy, [np.mean(np.log(np.arange(1, t + 1))), 0.0, 0.0], atol=1e-12)
     with pytest.raises(ValueError, match="^weights: expected causal"):
-        text.attention_statistics(np.ones((1, 3, 3)) / 3)
+        attention.attention_statistics(np.ones((1, 3, 3)) / 3)
 
 
 def test_sampling_follows_the_softmax_and_low_temperature_picks_the_top_token():
     rng = np.random.default_rng(0)
     logits = np.log([0.1, 0.6, 0.3])
-    counts = np.bincount([text.sample_token(logits, rng) for _ in range(4000)], minlength=3) / 4000
+    counts = np.bincount([sample_token(logits, rng) for _ in range(4000)], minlength=3) / 4000
     np.testing.assert_allclose(counts, [0.1, 0.6, 0.3], atol=0.03)
-    assert {text.sample_token(logits, rng, temperature=0.01) for _ in range(50)} == {1}
+    assert {sample_token(logits, rng, temperature=0.01) for _ in range(50)} == {1}
 
 
 # --------------------------------------------------------------------------- argument validation
@@ -385,7 +385,7 @@ def test_the_chapter_plots_draw_what_they_are_given_and_reject_bad_shapes():
     matplotlib.use("Agg")
     from nnbook import plots
 
-    pe = text.sinusoidal_encoding(64, 16)
+    pe = sinusoidal_encoding(64, 16)
     fig = plots.positional_encoding(pe, starts=(0, 10), max_offset=20)
     assert [len(line.get_xdata()) for line in fig.axes[1].get_lines()] == [21, 21]
     fig = plots.char_lm_curves([4.0, 3.0, 2.5], [2, 3], [2.9, 2.6], target=1.6)
@@ -402,6 +402,6 @@ def test_the_chapter_plots_draw_what_they_are_given_and_reject_bad_shapes():
 
 
 def test_throughput_leaves_out_the_first_step():
-    history = text.LMHistory(step_loss=np.ones(11), tokens_per_step=100, eval_steps=np.array([11]),
+    history = history.LMHistory(step_loss=np.ones(11), tokens_per_step=100, eval_steps=np.array([11]),
                              val_loss=np.array([1.0]), train_seconds=12.0, first_step_seconds=2.0)
     assert history.tokens_per_second == 100.0 and history.final_val_loss == 1.0

@@ -1,12 +1,12 @@
-"""What both frameworks' image-classifier training shares: the schedule, the augmentation draws, the record.
+"""What both frameworks' CIFAR-10 classifier training shares: statistics and draws.
 
-Both `nnbook.torch.training` and `nnbook.tf.training` take the same random draws from here (batch order,
-crop offsets, flips), so the two tabs of a chapter train on exactly the same batches.
+Both `nnbook.torch.training` and `nnbook.tf.training` take the same random draws from
+here (batch order, crop offsets, flips), so the two tabs of a chapter train on exactly
+the same batches. The schedule is in `nnbook.schedules`, the record in `nnbook.history`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,41 +16,8 @@ from . import checks
 # Per-channel statistics of the CIFAR-10 training images (RGB, on the 0..1 scale).
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
-CROP_PADDING = (
-    4  # random crops are taken from the image zero-padded by this many pixels
-)
-
-
-@dataclass
-class TrainingHistory:
-    """What one training run measured; accuracies are fractions in [0, 1]."""
-
-    step_loss: np.ndarray  # (steps,) training loss of every batch
-    epoch_loss: np.ndarray  # (epochs,) mean training loss of each epoch
-    test_accuracy: np.ndarray  # (epochs,) test accuracy after each epoch
-    epoch_seconds: np.ndarray  # (epochs,) wall time of each epoch's training steps
-    images_per_second: float  # training throughput over all epochs
-    test_predictions: np.ndarray  # (N_test,) predicted labels after the last epoch
-
-    @property
-    def final_accuracy(self) -> float:
-        return float(self.test_accuracy[-1])
-
-
-def one_cycle_lr(
-    step: int, total_steps: int, peak_lr: float, warmup: float = 0.25
-) -> float:
-    """Learning rate at `step`: linear warm-up from peak/25 to peak, then cosine decay to ~0."""
-    checks.positive_int("total_steps", total_steps)
-    if not 0 <= step < total_steps:
-        raise ValueError(
-            f"step: expected 0 <= step < total_steps={total_steps}, got {step!r}"
-        )
-    warmup_steps = max(1, round(warmup * total_steps))
-    if step < warmup_steps:
-        return peak_lr * (0.04 + 0.96 * step / warmup_steps)
-    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-    return peak_lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+# Random crops are taken from the image zero-padded by this many pixels.
+CROP_PADDING = 4
 
 
 @dataclass

@@ -14,8 +14,10 @@ import keras
 import tensorflow as tf
 
 import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
-from nnbook.configs import CNNConfig  # shared by both frameworks
-from nnbook.conv_arithmetic import check_conv_arguments
+from nnbook.convolutions import (  # shared by both frameworks
+    CNNConfig,
+    check_conv_arguments,
+)
 
 __all__ = ["ConvBlock", "DepthwiseSeparable", "CNNConfig", "FiveBlockCNN"]
 

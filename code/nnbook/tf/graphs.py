@@ -16,7 +16,7 @@ import tensorflow as tf
 
 import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook import catalogue
-from nnbook.configs import TwoTowerConfig  # shared by both frameworks
+from nnbook.graphs import TwoTowerConfig  # shared by both frameworks
 
 __all__ = [
     "TwoTowerConfig",

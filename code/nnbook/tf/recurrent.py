@@ -15,7 +15,7 @@ import tensorflow as tf
 
 import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook import checks
-from nnbook.sequences import TrainingRecord
+from nnbook.history import TrainingRecord
 
 __all__ = [
     "VanillaRNN",

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook import checks
-from nnbook.configs import CifarResNetConfig  # shared by both frameworks
+from nnbook.resnet import CifarResNetConfig  # shared by both frameworks
 
 __all__ = [
     "CifarResNetConfig",

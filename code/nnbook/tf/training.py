@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import training
+from .. import history, schedules, training
 
 __all__ = ["prepare_images", "augment_batch", "evaluate", "fit_classifier"]
 
@@ -76,7 +76,7 @@ def fit_classifier(
     weight_decay: float = 5e-4,
     augment: bool = True,
     seed: int = 0,
-) -> training.TrainingHistory:
+) -> history.TrainingHistory:
     """Train `model` (logits from (B, H, W, 3)) with AdamW and a one-cycle schedule; test after each epoch."""
     training.check_fit_arguments(train, test, epochs, batch_size, peak_lr, weight_decay)
     x_train = tf.convert_to_tensor(
@@ -110,7 +110,7 @@ def fit_classifier(
         start = time.perf_counter()
         for order, offsets, flips in draws.batches(batch_size):
             learning_rate = tf.constant(
-                training.one_cycle_lr(step, total_steps, peak_lr), tf.float32
+                schedules.one_cycle_lr(step, total_steps, peak_lr), tf.float32
             )
             losses.append(train_step(order, offsets, flips, learning_rate))
             step += 1
@@ -120,7 +120,7 @@ def fit_classifier(
         test_accuracy.append(accuracy)
 
     step_loss = np.concatenate(step_loss)
-    return training.TrainingHistory(
+    return history.TrainingHistory(
         step_loss=step_loss,
         epoch_loss=step_loss.reshape(epochs, steps_per_epoch).mean(1),
         test_accuracy=np.array(test_accuracy),

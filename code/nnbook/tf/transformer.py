@@ -18,8 +18,12 @@ import numpy as np
 import tensorflow as tf
 
 import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
-from nnbook import checks, text, training
-from nnbook.configs import GPTConfig  # shared by both frameworks
+from nnbook import checks, history, schedules, text
+from nnbook.transformer import (  # shared by both frameworks
+    GPTConfig,
+    sample_token,
+    sinusoidal_encoding,
+)
 from nnbook.tf.attention import MultiHeadAttention
 
 __all__ = [
@@ -145,7 +149,7 @@ class MiniGPT(keras.Model):
             )
         )
         self.positions = tf.constant(
-            text.sinusoidal_encoding(c.context, c.d_model)
+            sinusoidal_encoding(c.context, c.d_model)
         )  # (context, D): fixed
         self.dropout = keras.layers.Dropout(c.dropout)
         self.blocks = [
@@ -266,7 +270,7 @@ def fit_char_lm(
     max_steps: int | None = None,
     fused: bool = True,
     seed: int = 0,
-) -> text.LMHistory:
+) -> history.LMHistory:
     """AdamW (betas 0.9, 0.99) with linear warm-up and cosine decay on the batches of `nnbook.text`.
 
     Weight decay applies to matrices only (not to biases or LayerNorm). Validation `evals_per_epoch` times an
@@ -327,7 +331,7 @@ def fit_char_lm(
             train_ids, context=context, batch_size=batch_size, seed=seed, epoch=epoch
         ):
             learning_rate = tf.constant(
-                training.one_cycle_lr(step, total_steps, peak_lr, warmup), tf.float32
+                schedules.one_cycle_lr(step, total_steps, peak_lr, warmup), tf.float32
             )
             step_loss.append(train_step(x, y, learning_rate))
             step += 1
@@ -345,7 +349,7 @@ def fit_char_lm(
         seconds += time.perf_counter() - start
         if step == max_steps:
             break
-    return text.LMHistory(
+    return history.LMHistory(
         step_loss=tf.stack(step_loss).numpy(),
         tokens_per_step=batch_size * context,
         eval_steps=np.array(eval_steps),
@@ -395,5 +399,5 @@ def generate(
         last = ids[-context:]
         window[0, : len(last)] = last
         logits = window_logits(tf.constant(window)).numpy()  # (context, V)
-        ids.append(text.sample_token(logits[len(last) - 1], rng, temperature))
+        ids.append(sample_token(logits[len(last) - 1], rng, temperature))
     return np.array(ids)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nnbook.configs import CNNConfig  # shared by both frameworks
-from nnbook.conv_arithmetic import check_conv_arguments
+from nnbook.convolutions import (  # shared by both frameworks
+    CNNConfig,
+    check_conv_arguments,
+)
 
 __all__ = ["ConvBlock", "DepthwiseSeparable", "CNNConfig", "FiveBlockCNN"]
 

@@ -14,7 +14,7 @@ import torch.fx
 from torch import nn
 
 from nnbook import catalogue
-from nnbook.configs import TwoTowerConfig  # shared by both frameworks
+from nnbook.graphs import TwoTowerConfig  # shared by both frameworks
 
 __all__ = [
     "TwoTowerConfig",

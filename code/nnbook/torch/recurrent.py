@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnbook import checks
-from nnbook.sequences import TrainingRecord
+from nnbook.history import TrainingRecord
 
 from . import device as default_device
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnbook import checks
-from nnbook.configs import CifarResNetConfig  # shared by both frameworks
+from nnbook.resnet import CifarResNetConfig  # shared by both frameworks
 
 __all__ = [
     "CifarResNetConfig",

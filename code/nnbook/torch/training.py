@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import training
+from .. import history, schedules, training
 from . import device as default_device
 
 __all__ = ["prepare_images", "augment_batch", "evaluate", "fit_classifier"]
@@ -77,7 +77,7 @@ def fit_classifier(
     weight_decay: float = 5e-4,
     augment: bool = True,
     seed: int = 0,
-) -> training.TrainingHistory:
+) -> history.TrainingHistory:
     """Train `model` (logits from (B, 3, H, W)) with AdamW and a one-cycle schedule; test after each epoch.
 
     The model is moved to the default device and to channels-last memory format, in place.
@@ -105,7 +105,7 @@ def fit_classifier(
         start = time.perf_counter()
         for order, offsets, flips in draws.batches(batch_size):
             for group in optimizer.param_groups:
-                group["lr"] = training.one_cycle_lr(step, total_steps, peak_lr)
+                group["lr"] = schedules.one_cycle_lr(step, total_steps, peak_lr)
             index = torch.from_numpy(order).to(dev)
             images = augment_batch(
                 x_train[index],
@@ -125,7 +125,7 @@ def fit_classifier(
         test_accuracy.append(accuracy)
 
     step_loss = np.concatenate(step_loss)
-    return training.TrainingHistory(
+    return history.TrainingHistory(
         step_loss=step_loss,
         epoch_loss=step_loss.reshape(epochs, steps_per_epoch).mean(1),
         test_accuracy=np.array(test_accuracy),

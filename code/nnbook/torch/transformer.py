@@ -16,8 +16,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nnbook import checks, text, training
-from nnbook.configs import GPTConfig  # shared by both frameworks
+from nnbook import checks, history, schedules, text
+from nnbook.transformer import (  # shared by both frameworks
+    GPTConfig,
+    sample_token,
+    sinusoidal_encoding,
+)
 from nnbook.torch import device as default_device
 from nnbook.torch.attention import MultiHeadAttention
 
@@ -103,7 +107,7 @@ class MiniGPT(nn.Module):
             self.embed.weight, std=c.d_model**-0.5
         )  # E * sqrt(D) has unit-variance entries
         positions = torch.from_numpy(
-            text.sinusoidal_encoding(c.context, c.d_model)
+            sinusoidal_encoding(c.context, c.d_model)
         )  # (context, D)
         self.register_buffer(
             "positions", positions, persistent=False
@@ -200,7 +204,7 @@ def fit_char_lm(
     max_steps: int | None = None,
     fused: bool = True,
     seed: int = 0,
-) -> text.LMHistory:
+) -> history.LMHistory:
     """AdamW (betas 0.9, 0.99) with linear warm-up and cosine decay on the batches of `nnbook.text`.
 
     Weight decay applies to matrices only (not to biases or LayerNorm). Validation `evals_per_epoch` times an
@@ -252,7 +256,7 @@ def fit_char_lm(
             train_ids, context=context, batch_size=batch_size, seed=seed, epoch=epoch
         ):
             for group in optimizer.param_groups:
-                group["lr"] = training.one_cycle_lr(step, total_steps, peak_lr, warmup)
+                group["lr"] = schedules.one_cycle_lr(step, total_steps, peak_lr, warmup)
             loss = _loss(
                 model, torch.from_numpy(x).to(dev), torch.from_numpy(y).to(dev), fused
             )
@@ -275,7 +279,7 @@ def fit_char_lm(
         seconds += time.perf_counter() - start
         if step == max_steps:
             break
-    return text.LMHistory(
+    return history.LMHistory(
         step_loss=torch.stack(step_loss).cpu().numpy(),
         tokens_per_step=batch_size * context,
         eval_steps=np.array(eval_steps),
@@ -329,7 +333,7 @@ def generate(
         window[0, : len(last)] = torch.tensor(last)
         logits, _ = model(window)  # (1, context, V)
         ids.append(
-            text.sample_token(logits[0, len(last) - 1].cpu().numpy(), rng, temperature)
+            sample_token(logits[0, len(last) - 1].cpu().numpy(), rng, temperature)
         )
     model.train(was_training)
     return np.array(ids)

@@ -8,13 +8,12 @@ here, seeded, so the two tabs of the chapter train and test on exactly the same 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
 from . import checks
 
-__all__ = ["first_token_task", "training_batches", "TrainingRecord"]
+__all__ = ["first_token_task", "training_batches"]
 
 TEST_SEED = 1_000_003  # the fixed test set's seed, apart from any training stream's
 
@@ -56,23 +55,3 @@ def training_batches(
             0, vocab_size, size=(batch_size, length), dtype=np.int64
         )  # (B, T)
         yield tokens, tokens[:, 0].copy()
-
-
-@dataclass
-class TrainingRecord:
-    """What one training run measured; accuracies are fractions in [0, 1]."""
-
-    step_loss: np.ndarray  # (steps,) training loss of every batch
-    eval_steps: (
-        np.ndarray
-    )  # (evals,) the steps after which the test set was scored (0: before training)
-    test_accuracy: np.ndarray  # (evals,) test accuracy at those steps
-    seconds: float  # wall time of the training steps (evaluations excluded)
-
-    @property
-    def final_accuracy(self) -> float:
-        return float(self.test_accuracy[-1])
-
-    @property
-    def steps_per_second(self) -> float:
-        return len(self.step_loss) / self.seconds

@@ -13,10 +13,14 @@ operation per output, not one per weight and output).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence as _SequenceType
+from dataclasses import dataclass
+
 from nnbook import checks
-from nnbook.configs import CNNConfig
 
 __all__ = [
+    "CNNConfig",
     "output_size",
     "same_padding",
     "conv_params",
@@ -145,6 +149,38 @@ def check_conv_arguments(in_ch, out_ch, kernel_size, stride, padding, groups=1) 
 
 
 # ------------------------------------------------------------------------- the CNN
+
+
+@dataclass
+class CNNConfig:
+    """The chapter's five-block CNN; both frameworks' FiveBlockCNN take it."""
+
+    widths: _SequenceType[int] = (32, 64, 128, 256, 256)  # channels of blocks 1..5
+    separable: bool = False  # depthwise separable convolutions in blocks 2..5
+    kernel_size: int = 3  # K, odd: padding K // 2 keeps the size
+    in_channels: int = 3  # RGB
+    n_classes: int = 10
+
+    def __post_init__(self):
+        self.widths = checks.widths("widths", self.widths)
+        if len(self.widths) != 5:
+            raise ValueError(
+                f"widths: expected 5 widths, one per block, got {len(self.widths)}"
+            )
+        checks.boolean("separable", self.separable)
+        checks.positive_int("kernel_size", self.kernel_size)
+        if self.kernel_size % 2 == 0:
+            raise ValueError(
+                f"kernel_size: expected an odd int (padding K // 2 keeps "
+                f"the size), got {self.kernel_size}"
+            )
+        checks.positive_int("in_channels", self.in_channels)
+        checks.positive_int("n_classes", self.n_classes)
+
+    def to_dict(self) -> dict:
+        config = dataclasses.asdict(self)
+        config["widths"] = list(self.widths)
+        return config
 
 
 def cnn_cost(config: CNNConfig, image_size: int = 32) -> tuple[int, int]:

@@ -8,7 +8,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 source .venv/bin/activate
-pip install --quiet --disable-pip-version-check -r requirements.txt
+# pip takes about 25 s even when everything is installed: skip it while requirements.txt and the package's
+# pyproject.toml are those of the last install (a stamp in .venv; delete .venv to start afresh).
+installed="$(cat requirements.txt code/pyproject.toml | sha256sum)"
+if [ "$(cat .venv/.installed 2>/dev/null)" != "$installed" ]; then
+  pip install --quiet --disable-pip-version-check -r requirements.txt
+  echo "$installed" >.venv/.installed
+fi
 if ! command -v dot >/dev/null; then  # model diagrams need Debian's graphviz
   echo "Installing Debian's graphviz for the model diagrams" >&2
   ${SUDO:-$([ "$(id -u)" = 0 ] || echo sudo)} apt-get install -y -q graphviz >/dev/null

@@ -1,34 +1,34 @@
-"""Shared fixtures: books built once per test session, in the quick profile, outside the repository."""
+"""Fixtures and markers. Books are built once per test session, in the quick profile, outside the repository.
+Functions and constants the test files share are in helpers.py."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+from helpers import FIXTURES, SCRIPTS, assert_built, build_book
 
 from nnbook.seeding import seed_everything
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+MARKERS = {
+    "build": "builds a book or runs notebooks (minutes); deselect with -m 'not build'",
+    "browser": "drives headless Chromium; deselect with -m 'not browser'",
+}
+BOOK_FIXTURES = {"book", "fixture_book"}  # a test that asks for one needs a build
 
 
-def build_book(source: Path, output: Path, **env: str) -> subprocess.CompletedProcess:
-    """`jupyter-book build` as the README runs it (warnings are errors), with its output captured."""
-    environment = {**os.environ, "NNBOOK_PROFILE": "quick", **env}
-    return subprocess.run(
-        [str(JUPYTER_BOOK), "build", str(source), "--path-output", str(output), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, env=environment, timeout=1200,
-    )
+def pytest_configure(config) -> None:
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
 
 
-def assert_built(result: subprocess.CompletedProcess) -> None:
-    assert result.returncode == 0, f"build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+def pytest_collection_modifyitems(items) -> None:
+    """A test that reads a built book is a build test, whichever file it is in."""
+    for item in items:
+        if BOOK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.build)
 
 
 @pytest.fixture(scope="session")
@@ -41,11 +41,13 @@ def fixture_book(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def book(tmp_path_factory) -> Path:
-    """The whole book, built once in the quick profile; returns its output folder (holding `_build`)."""
+    """The whole book, built once by the README's `bash scripts/build-book.sh quick` (its output moved out
+    of the repository); returns the output folder, holding `_build` and the build's log."""
     output = tmp_path_factory.mktemp("book")
-    result = build_book(REPO, output)
-    assert_built(result)
+    command = ["bash", str(SCRIPTS / "build-book.sh"), "quick", "--path-output", str(output)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
     (output / "build-log.txt").write_text(result.stdout + result.stderr)
+    assert_built(result)
     return output
 
 
@@ -65,8 +67,3 @@ def copy_of(tmp_path):
 def _seeded():
     """Every test starts from seed 0 in Python, NumPy and whichever frameworks are imported."""
     seed_everything(0)
-
-
-def rand(*shape: int, seed: int = 1) -> np.ndarray:
-    """Standard normal float32 test data, the same on every call with the same seed."""
-    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 from nnbook import plots
 from nnbook.tf import attention as K
 from nnbook.torch import attention as T
-from conftest import rand
+from helpers import rand
 
 matplotlib.use("Agg")
 
@@ -60,11 +60,7 @@ def reference(q, k, v, keep=None):
     return weights @ v, weights
 
 
-# --------------------------------------------------------------------------- the two files mirror each other
-
-
-def test_both_frameworks_define_the_same_public_names_in_the_same_order():
-    assert T.__all__ == K.__all__ == ["causal_mask", "scaled_dot_product_attention", "MultiHeadAttention"]
+# --------------------------------------------------------------------------- masks
 
 
 def test_causal_masks_are_boolean_tril_in_torch_and_additive_band_part_in_tf_hiding_the_same_keys():
@@ -474,3 +470,47 @@ def test_attention_maps_draws_one_heatmap_per_head_with_masked_cells_left_out():
     with pytest.raises(ValueError, match="^titles: expected"):
         plots.attention_maps(w, titles=["a"])
     matplotlib.pyplot.close("all")
+
+
+# --------------------------------------------------------------------------- causal together with an additive mask
+
+
+def numpy_multi_head(layer: T.MultiHeadAttention, x: np.ndarray, additive: np.ndarray):
+    """The layer written out in float64 NumPy with `layer`'s weights: projections, heads, scores / sqrt(d_head)
+    plus the additive mask (B, T, T), every later key hidden, softmax, heads concatenated, output projection."""
+
+    def linear(torch_linear: nn.Linear, a: np.ndarray) -> np.ndarray:
+        return a @ torch_linear.weight.detach().numpy().T.astype(np.float64) + torch_linear.bias.detach().numpy()
+
+    b, t, d = x.shape
+    heads = lambda a: a.reshape(b, t, layer.n_heads, layer.d_head).transpose(0, 2, 1, 3)  # noqa: E731
+    q, k, v = (heads(linear(p, x.astype(np.float64))) for p in (layer.q_proj, layer.k_proj, layer.v_proj))
+    scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(layer.d_head) + additive[:, None]  # (B, H, T, T)
+    scores = np.where(np.tri(t, dtype=bool), scores, -np.inf)  # causal: no query sees a later key
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    weights /= weights.sum(-1, keepdims=True)
+    y = (weights @ v).transpose(0, 2, 1, 3).reshape(b, t, d)
+    return linear(layer.out_proj, y), weights
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+@pytest.mark.parametrize("need_weights", [True, False], ids=["explicit", "fused"])
+def test_causal_with_an_additive_mask_stays_causal_against_numpy(framework, need_weights):
+    """The mask shifts every score (and hides the last keys of one sequence); `causal=True` must still hide
+    every later key. Checked against NumPy, not against the package's own mask folding."""
+    t, k = pair()
+    x = rand(2, 7, D)
+    additive = 2 * rand(2, 7, 7, seed=5)
+    additive[1, :, 5:] = -np.inf
+    expected, expected_weights = numpy_multi_head(t, x, additive)
+    if framework == "torch":
+        out, weights = t(torch.from_numpy(x), attn_mask=torch.from_numpy(additive), causal=True,
+                         need_weights=need_weights)
+    else:
+        out, weights = k(tf.constant(x), attn_mask=tf.constant(additive), causal=True, need_weights=need_weights)
+    out, weights = as_numpy((out, weights))
+    np.testing.assert_allclose(out, expected, atol=ATOL)
+    if need_weights:
+        np.testing.assert_allclose(weights, expected_weights, atol=1e-6)
+    else:
+        assert weights is None

@@ -27,7 +27,7 @@ from nnbook import convolutions as ca
 from nnbook import plots
 from nnbook.tf import convolutions as K
 from nnbook.torch import convolutions as T
-from conftest import rand
+from helpers import rand
 
 matplotlib.use("Agg")
 
@@ -100,14 +100,6 @@ def n_params(model) -> int:
     if isinstance(model, nn.Module):
         return sum(p.numel() for p in model.parameters())
     return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
-
-
-# --------------------------------------------------------------------------- the two files mirror each other
-
-
-def test_both_frameworks_define_the_same_public_names_in_the_same_order():
-    assert T.__all__ == K.__all__ == ["ConvBlock", "DepthwiseSeparable", "CNNConfig", "FiveBlockCNN"]
-    assert T.CNNConfig is K.CNNConfig is ca.CNNConfig
 
 
 # --------------------------------------------------------------------------- arithmetic

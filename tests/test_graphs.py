@@ -24,7 +24,7 @@ from torch import nn
 from nnbook import catalogue
 from nnbook.tf import graphs as K
 from nnbook.torch import graphs as T
-from conftest import rand
+from helpers import rand
 
 ATOL = 1e-5  # float32, see the module docstring
 LAYERS = {"query_proj": ("d_query", "d_model"), "item_proj": ("d_item", "d_model"),
@@ -52,16 +52,6 @@ def numpy_two_tower(weights, query, item) -> dict[str, np.ndarray]:
     i = dense(item, "item_proj")
     i = i + np.maximum(dense(i, "shared"), 0)
     return {"score": (q * i).sum(-1, keepdims=True), "category": dense(np.concatenate([q, i], -1), "category")}
-
-
-# --------------------------------------------------------------------------- the two files mirror each other
-
-
-def test_both_frameworks_define_the_same_names_in_the_same_order_keras_adds_the_functional_builder():
-    assert T.__all__ == [name for name in K.__all__ if name != "build_functional_model"]
-    assert "build_functional_model" in K.__all__ and not hasattr(T, "build_functional_model")
-    for name in T.__all__:
-        assert hasattr(T, name) and hasattr(K, name)
 
 
 # --------------------------------------------------------------------------- the two-tower model

@@ -21,7 +21,7 @@ import tensorflow as tf
 import torch
 import torch.nn.functional as F
 from torch import nn
-from conftest import rand
+from helpers import rand
 
 ATOL = 1e-5  # float32, see the module docstring
 REL = 0.02  # initialisation statistics, see the module docstring

@@ -13,6 +13,7 @@ from __future__ import annotations
 import nnbook.tf  # noqa: F401  (first: imports TensorFlow without its C++ log lines)
 
 import re
+import time
 
 import keras
 import matplotlib
@@ -25,7 +26,7 @@ from torch import nn
 from nnbook import plots, recurrent
 from nnbook.tf import recurrent as K
 from nnbook.torch import recurrent as T
-from conftest import rand
+from helpers import rand
 
 matplotlib.use("Agg")
 
@@ -51,14 +52,11 @@ def torch_classifier_to_keras(t: T.SequenceClassifier, k: K.SequenceClassifier) 
     k.head.bias.assign(t.head.bias.detach().numpy())
 
 
-# --------------------------------------------------------------------------- the two files mirror each other
+# --------------------------------------------------------------------------- what the tests here cover
 
 
-def test_both_frameworks_define_the_same_public_names_in_the_same_order():
-    assert T.__all__ == K.__all__
-    assert CLASSES == T.__all__[: len(CLASSES)]
-    for name in T.__all__:
-        assert hasattr(T, name) and hasattr(K, name)
+def test_the_classes_tested_here_are_the_public_classes_the_module_lists_first():
+    assert CLASSES == T.__all__[: len(CLASSES)]  # the mirror of the names: test_mirror.py
 
 
 # --------------------------------------------------------------------------- against the built-ins
@@ -241,11 +239,35 @@ def test_both_frameworks_learn_a_short_first_token_task_with_the_lstm():
     test = recurrent.first_token_task(200, length=6, vocab_size=4)
     for L in (T, K):
         model = L.SequenceClassifier("lstm", vocab_size=4, embed_dim=8, hidden_size=16)
+        start = time.perf_counter()
         record = L.fit_sequence_classifier(model, recurrent.training_batches(120, 32, length=6, vocab_size=4),
                                            test, lr=1e-2, eval_every=40)
+        wall = time.perf_counter() - start
         assert record.step_loss.shape == (120,) and list(record.eval_steps) == [0, 40, 80, 120]
-        assert record.final_accuracy > 0.9 and record.seconds > 0
+        assert record.final_accuracy > 0.9 and record.items_per_step == 32  # sequences
         assert L.evaluate(model, *test) == pytest.approx(record.final_accuracy)
+        # the training time is a part of the wall time (four evaluations left out), the first step apart
+        assert 0 < record.first_step_seconds < record.seconds < wall
+        assert record.steps_per_second == pytest.approx(119 / (record.seconds - record.first_step_seconds))
+
+
+@pytest.mark.parametrize("training_mode", [True, False], ids=["train-mode", "eval-mode"])
+def test_torch_evaluation_leaves_the_model_in_the_mode_it_found(training_mode):
+    test = recurrent.first_token_task(50, length=6, vocab_size=4)
+    model = T.SequenceClassifier("lstm", vocab_size=4, embed_dim=8, hidden_size=16).train(training_mode)
+    accuracy = T.evaluate(model, *test, batch_size=16)
+    assert {m.training for m in model.modules()} == {training_mode}
+    assert 0 <= accuracy <= 1
+
+
+def test_keras_evaluation_is_compiled_once_per_model_and_not_traced_again():
+    test = recurrent.first_token_task(50, length=6, vocab_size=4)
+    model = K.SequenceClassifier("lstm", vocab_size=4, embed_dim=8, hidden_size=16)
+    accuracy = K.evaluate(model, *test, batch_size=16)  # batches of 16, 16, 16 and 2
+    traces = nnbook.tf.tracing_count(model)
+    assert 1 <= traces <= 2  # one graph, then one for every batch size
+    assert K.evaluate(model, *test, batch_size=16) == accuracy
+    assert nnbook.tf.tracing_count(model) == traces
 
 
 # --------------------------------------------------------------------------- argument validation

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = [pytest.mark.browser, pytest.mark.build]  # every test here reads a built book
 
 CHROMIUM = os.environ.get("NNBOOK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -109,3 +110,25 @@ def test_both_notebook_downloads_are_linked_and_fetchable(browser, site):
         response = page.request.get(f"{site}/book/{href}")
         assert response.ok
         assert json.loads(response.body())["cells"][0]["metadata"]["tags"] == ["nnbook-install"]
+
+
+def test_package_code_the_chapters_include_fits_the_column_at_1440_px(site, browser, book):
+    """The package is formatted to 88 columns so that the code a chapter includes (its
+    literalinclude blocks, outside the executed cells) never scrolls sideways."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    chapters = sorted((book / "_build" / "html" / "book").glob("*.html"))
+    too_wide, blocks = {}, 0
+    for chapter in chapters:
+        page.goto(f"{site}/book/{chapter.name}")
+        widths = page.eval_on_selector_all(
+            "div.highlight pre",
+            "blocks => blocks.filter(b => !b.closest('.cell'))"
+            ".map(b => [b.scrollWidth - b.clientWidth, b.innerText.split('\\n')[0]])",
+        )
+        blocks += len(widths)
+        wide = [first for overflow, first in widths if overflow > 1]
+        if wide:
+            too_wide[chapter.name] = wide
+    page.close()
+    assert len(chapters) >= 10 and blocks >= 50  # the included code was found
+    assert not too_wide, f"included code scrolls sideways: {too_wide}"

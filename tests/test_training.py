@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import nnbook.tf  # noqa: F401  (first: imports TensorFlow without its C++ log lines)
 
+import gc
+import time
+import weakref
+
 import keras
 import numpy as np
 import pytest
@@ -16,7 +20,7 @@ import tensorflow as tf
 import torch
 from torch import nn
 
-from nnbook import schedules, training
+from nnbook import history, schedules, training
 from nnbook.seeding import seed_everything
 from nnbook.tf import training as K
 from nnbook.torch import training as T
@@ -50,10 +54,6 @@ def keras_net_with_weights_of(module: nn.Module) -> keras.Model:
     model.layers[0].set_weights([conv.weight.detach().numpy().transpose(2, 3, 1, 0), conv.bias.detach().numpy()])
     model.layers[3].set_weights([dense.weight.detach().numpy().T, dense.bias.detach().numpy()])
     return model
-
-
-def test_both_frameworks_define_the_same_public_names():
-    assert T.__all__ == K.__all__
 
 
 def test_epoch_draws_are_a_seeded_permutation_with_offsets_in_the_padding_range():
@@ -128,11 +128,25 @@ def test_training_learns_the_toy_problem_and_reports_every_epoch(framework):
     pt_model = torch_net()
     model = pt_model if framework == "torch" else keras_net_with_weights_of(pt_model)
     fit = T.fit_classifier if framework == "torch" else K.fit_classifier
-    history = fit(model, images(512), images(128, seed=1), epochs=3, batch_size=32, peak_lr=2e-2)
-    assert history.epoch_loss.shape == history.test_accuracy.shape == history.epoch_seconds.shape == (3,)
-    assert history.epoch_loss[-1] < history.epoch_loss[0]
-    assert history.final_accuracy > 0.8 and history.test_predictions.shape == (128,)
-    assert history.images_per_second > 0
+    start = time.perf_counter()
+    record = fit(model, images(512), images(128, seed=1), epochs=3, batch_size=32, peak_lr=2e-2)
+    wall = time.perf_counter() - start
+    assert record.epoch_loss.shape == record.test_accuracy.shape == record.epoch_seconds.shape == (3,)
+    assert list(record.eval_steps) == [16, 32, 48] and record.steps_per_epoch == 16
+    assert record.epoch_loss[-1] < record.epoch_loss[0]
+    assert record.final_accuracy > 0.8 and record.test_predictions.shape == (128,)
+    assert_timing_adds_up(record, wall, items_per_step=32)
+
+
+def assert_timing_adds_up(record: history.TrainingHistory, wall: float, items_per_step: int) -> None:
+    """The record's times are parts of the run's wall time, and its throughputs are its counts over its times."""
+    steps = len(record.step_loss)
+    assert record.step_seconds.shape == (steps,) and record.items_per_step == items_per_step
+    assert 0 < record.first_step_seconds < record.train_seconds < wall  # evaluations and set-up left out
+    assert record.train_seconds == pytest.approx(record.step_seconds.sum())
+    after_first = record.train_seconds - record.first_step_seconds  # the first step: tracing, compiling
+    assert record.steps_per_second == pytest.approx((steps - 1) / after_first)
+    assert record.items_per_second == pytest.approx((steps - 1) * items_per_step / after_first)
 
 
 @pytest.mark.parametrize("framework", ["torch", "tf"])
@@ -175,3 +189,124 @@ def test_random_subset_mixes_classes_of_a_class_sorted_split_and_is_fixed():
     assert np.array_equal(ys, training.random_subset((x, y), 100, seed=0)[1])
     with pytest.raises(ValueError, match=r"^n: expected an int in \[1, 500\], got 0$"):
         training.random_subset((x, y), 0)
+
+
+# --------------------------------------------------------------------------- the loop bookkeeping (nnbook.history)
+
+
+def run_sleepy_loop(n_batches: int, *, step_sleep=0.01, first_sleep=0.01, eval_sleep=0.05, **kwargs):
+    """The driver with a step and an evaluation that only sleep: their times are known."""
+    seen = []
+
+    def train_step(step, batch):
+        seen.append((step, batch))
+        time.sleep(first_sleep if step == 0 else step_sleep)
+        return np.float32(batch)
+
+    def evaluate():
+        time.sleep(eval_sleep)
+        return {"val_loss": float(len(seen))}
+
+    start = time.perf_counter()
+    record = history.run_training_loop(train_step, range(n_batches), evaluate, **kwargs)
+    return record, seen, time.perf_counter() - start
+
+
+def test_the_loop_counts_steps_and_evaluates_before_training_and_after_the_planned_steps():
+    record, seen, _ = run_sleepy_loop(7, eval_at=history.every(3), items_per_step=4, eval_sleep=0)
+    assert seen == [(i, i) for i in range(7)]  # step: the steps taken before this one
+    np.testing.assert_array_equal(record.step_loss, np.arange(7, dtype=np.float32))
+    assert list(record.eval_steps) == [0, 3, 6] and list(record.val_loss) == [0.0, 3.0, 6.0]
+    assert record.final_val_loss == 6.0 and record.test_accuracy is None
+    with pytest.raises(AttributeError, match="^test_accuracy: this run did not measure it$"):
+        record.final_accuracy
+    with pytest.raises(AttributeError, match="^epoch_loss: this run's batches came in no epochs$"):
+        record.epoch_loss
+
+
+def test_the_loop_stops_after_max_steps_and_evaluates_there():
+    record, seen, _ = run_sleepy_loop(
+        100, eval_at=history.epoch_evaluations(4, 25, per_epoch=2, last_step=7), max_steps=7,
+        items_per_step=4, steps_per_epoch=4, eval_sleep=0)  # fmt: skip
+    assert len(seen) == len(record.step_loss) == 7 and list(record.eval_steps) == [2, 4, 6, 7]
+    assert list(record.epoch_loss) == [1.5]  # the complete epoch only: steps 0..3
+    assert record.epoch_seconds.shape == (1,)
+
+
+def test_evaluation_points_are_spread_evenly_in_each_epoch_and_include_the_last_step():
+    assert history.epoch_evaluations(10, 2) == {10, 20}
+    assert history.epoch_evaluations(10, 2, per_epoch=3) == {3, 7, 10, 13, 17, 20}
+    assert history.epoch_evaluations(10, 2, last_step=5) == {5, 10, 20}
+    assert 0 in history.every(5) and 10 in history.every(5) and 11 not in history.every(5)
+
+
+def test_the_loop_times_the_steps_without_the_evaluations_and_the_first_step_apart():
+    record, _, wall = run_sleepy_loop(
+        6, eval_at=history.every(2), items_per_step=10, first_sleep=0.1, step_sleep=0.01, eval_sleep=0.1)
+    assert list(record.eval_steps) == [0, 2, 4, 6]
+    # four evaluations of 0.1 s ran, none counted: counting them would add 0.4 s
+    assert 0.1 + 5 * 0.01 <= record.train_seconds < 0.1 + 5 * 0.01 + 0.3
+    assert record.train_seconds + 4 * 0.1 <= wall
+    assert 0.1 <= record.first_step_seconds < 0.1 + 0.25 and record.first_step_seconds > max(record.step_seconds[1:])
+    rest = record.train_seconds - record.first_step_seconds
+    assert record.steps_per_second == pytest.approx(5 / rest)  # the slow first step left out
+    assert record.items_per_second == pytest.approx(50 / rest) == record.images_per_second
+    assert record.tokens_per_second == record.items_per_second and record.seconds == record.train_seconds
+
+
+def test_the_loop_takes_the_items_per_step_from_the_first_batch_and_wants_a_batch():
+    record = history.run_training_loop(lambda step, batch: 0.0, [np.zeros((5, 2))] * 3, dict,
+                                       eval_at=(), items_per_step=len)
+    assert record.items_per_step == 5 and len(record.eval_steps) == 0
+    with pytest.raises(ValueError, match="^batches: expected at least one batch, got none$"):
+        history.run_training_loop(lambda step, batch: 0.0, [], dict, eval_at=(), items_per_step=1)
+
+
+def test_a_one_step_run_reports_the_speed_of_that_step():
+    record = history.TrainingHistory(step_loss=np.ones(1, np.float32), step_seconds=np.array([0.5]),
+                                     items_per_step=8, eval_steps=np.array([1]), val_loss=np.array([2.0]))
+    assert record.steps_per_second == 2.0 and record.items_per_second == 16.0
+
+
+# --------------------------------------------------------------------------- evaluation: modes and compiling
+
+
+@pytest.mark.parametrize("training_mode", [True, False], ids=["train-mode", "eval-mode"])
+def test_torch_evaluation_runs_in_eval_mode_and_leaves_the_mode_as_found(training_mode):
+    seed_everything(0)
+    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(8 * 8 * 3, 3)).train(training_mode)
+    x, y = images(64)
+    accuracy, predicted = T.evaluate(model, x, y, batch_size=16)
+    assert {m.training for m in model.modules()} == {training_mode}
+    np.testing.assert_array_equal(predicted, T.evaluate(model, x, y)[1])  # dropout would change them
+    assert accuracy == pytest.approx(np.mean(predicted == y))
+
+
+def keras_classifier_with_dropout() -> keras.Model:
+    L = keras.layers
+    return keras.Sequential([keras.Input((8, 8, 3)), L.Flatten(), L.Dropout(0.5), L.Dense(3)])
+
+
+def test_keras_evaluation_runs_in_inference_mode_and_traces_once_per_model():
+    seed_everything(0)
+    model = keras_classifier_with_dropout()
+    x, y = images(70)
+    accuracy, predicted = K.evaluate(model, x, y, batch_size=32)  # batches of 32, 32 and 6
+    traces = nnbook.tf.tracing_count(model)
+    assert 1 <= traces <= 2  # one graph, then one for every batch size
+    again = K.evaluate(model, x, y, batch_size=32)
+    assert nnbook.tf.tracing_count(model) == traces  # a new tf.function per call would trace again
+    np.testing.assert_array_equal(again[1], predicted)  # dropout would change them
+    assert accuracy == pytest.approx(np.mean(predicted == y))
+    assert nnbook.tf.tracing_count(keras_classifier_with_dropout()) == 0  # each model its own
+
+
+def test_the_compiled_functions_of_a_model_do_not_keep_it_alive():
+    model = keras_classifier_with_dropout()
+    K.evaluate(model, *images(8))
+    assert nnbook.tf.compiled(model, nnbook.tf._argmax_of_logits, reduce_retracing=True) is (
+        nnbook.tf.compiled(model, nnbook.tf._argmax_of_logits, reduce_retracing=True))
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None

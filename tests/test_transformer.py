@@ -68,14 +68,7 @@ def torch_logits(model: T.MiniGPT, x: np.ndarray, need_weights: bool = False):
     return logits.numpy(), weights and [w.numpy() for w in weights]
 
 
-# --------------------------------------------------------------------------- the two files mirror each other
-
-
-def test_both_frameworks_define_the_same_public_names_in_the_same_order():
-    assert T.__all__ == K.__all__
-    for name in T.__all__:
-        assert hasattr(T, name) and hasattr(K, name)
-    assert T.GPTConfig is K.GPTConfig is GPTConfig
+# --------------------------------------------------------------------------- the two models' size
 
 
 def test_both_models_have_the_same_parameter_count_for_the_chapter_configuration():
@@ -222,7 +215,10 @@ def test_one_training_run_from_the_same_weights_on_the_same_batches_gives_the_sa
     assert list(ht.eval_steps) == list(hk.eval_steps) == [2, 4, 6, 8]
     np.testing.assert_allclose(ht.step_loss, hk.step_loss, rtol=1e-3)
     np.testing.assert_allclose(ht.val_loss, hk.val_loss, rtol=1e-3)
-    assert ht.step_loss[-1] < ht.step_loss[0] and ht.tokens_per_second > 0 and hk.final_val_loss > 0
+    assert ht.step_loss[-1] < ht.step_loss[0] and hk.final_val_loss == hk.val_loss[-1]
+    for h in (ht, hk):  # 8 windows of 8 tokens a step; the first step (tracing, compiling) timed apart
+        assert h.items_per_step == 64 and 0 < h.first_step_seconds < h.train_seconds
+        assert h.tokens_per_second == pytest.approx(7 * 64 / (h.train_seconds - h.first_step_seconds))
 
 
 def test_max_steps_stops_training_early_and_validates_there():
@@ -230,6 +226,58 @@ def test_max_steps_stops_training_early_and_validates_there():
     tokens = ids(1, 400, seed=3)[0]
     history = T.fit_char_lm(t, tokens[:300], tokens[300:], epochs=5, batch_size=8, peak_lr=1e-2, max_steps=3)
     assert len(history.step_loss) == 3 and list(history.eval_steps) == [3]
+
+
+TINY = GPTConfig(vocab_size=11, context=8, n_layers=1, n_heads=2, d_model=16, d_ff=32)
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_the_language_model_optimizer_decays_the_matrices_and_not_the_biases_or_layer_norms(framework):
+    """One AdamW step on zero gradients moves nothing but the decay: a decayed weight p becomes
+    (1 - lr * weight_decay) p = 0.9 p here, any other stays p. The matrices (the embedding included) decay; the
+    biases (zero at the start) and LayerNorm's weights (one) do not."""
+    if framework == "torch":
+        model = T.MiniGPT(TINY)
+        optimizer = T._optimizer(model, peak_lr=0.5, weight_decay=0.2)
+        named = [(name, p) for name, p in model.named_parameters()]
+        before = [p.detach().numpy().copy() for _, p in named]
+        for _, p in named:
+            p.grad = torch.zeros_like(p)
+        optimizer.step()
+        after = [p.detach().numpy() for _, p in named]
+    else:
+        model = K.MiniGPT(TINY)
+        optimizer = K._optimizer(model, peak_lr=0.5, weight_decay=0.2)
+        named = [(v.path, v) for v in model.trainable_variables]
+        before = [v.numpy() for _, v in named]
+        optimizer.apply_gradients([(tf.zeros_like(v), v) for _, v in named])
+        after = [v.numpy() for _, v in named]
+    kinds = set()
+    for (name, _), p0, p1 in zip(named, before, after):
+        decayed = p0.ndim >= 2
+        np.testing.assert_allclose(p1, 0.9 * p0 if decayed else p0, rtol=1e-6, atol=1e-7, err_msg=name)
+        kinds.add((decayed, bool(np.any(p0 != 0))))
+    assert kinds == {(True, True), (False, True), (False, False)}  # matrices, LayerNorm weights, biases
+
+
+@pytest.mark.parametrize("training_mode", [True, False], ids=["train-mode", "eval-mode"])
+def test_torch_evaluation_runs_without_dropout_and_leaves_the_mode_as_found(training_mode):
+    model = T.MiniGPT(GPTConfig(**{**TINY.to_dict(), "dropout": 0.5})).train(training_mode)
+    val = ids(1, 40, vocab=TINY.vocab_size)[0]
+    loss = T.evaluate(model, val, batch_size=2)
+    assert {m.training for m in model.modules()} == {training_mode}
+    assert T.evaluate(model, val, batch_size=3) == pytest.approx(loss, rel=1e-6)  # dropout would change it
+
+
+def test_keras_evaluation_and_generation_are_compiled_once_per_model_and_run_without_dropout():
+    model = K.MiniGPT(GPTConfig(**{**TINY.to_dict(), "dropout": 0.5}))
+    val, prompt = ids(1, 40, vocab=TINY.vocab_size)[0], ids(1, 3, vocab=TINY.vocab_size)[0]
+    loss, tokens = K.evaluate(model, val, batch_size=2), K.generate(model, prompt, n_new=3)
+    traces = nnbook.tf.tracing_count(model)
+    assert traces >= 2  # the loss (one graph per batch shape) and the window's logits
+    assert K.evaluate(model, val, batch_size=2) == loss  # dropout would change it
+    assert np.array_equal(K.generate(model, prompt, n_new=3), tokens)
+    assert nnbook.tf.tracing_count(model) == traces  # nothing traced again
 
 
 # --------------------------------------------------------------------------- causality
@@ -402,6 +450,127 @@ def test_the_chapter_plots_draw_what_they_are_given_and_reject_bad_shapes():
 
 
 def test_throughput_leaves_out_the_first_step():
-    history = history.LMHistory(step_loss=np.ones(11), tokens_per_step=100, eval_steps=np.array([11]),
-                             val_loss=np.array([1.0]), train_seconds=12.0, first_step_seconds=2.0)
-    assert history.tokens_per_second == 100.0 and history.final_val_loss == 1.0
+    record = history.TrainingHistory(step_loss=np.ones(11, np.float32), step_seconds=np.array([2.0] + [1.0] * 10),
+                                     items_per_step=100, eval_steps=np.array([11]), val_loss=np.array([1.0]))
+    assert record.train_seconds == 12.0 and record.first_step_seconds == 2.0
+    assert record.tokens_per_second == 100.0 and record.final_val_loss == 1.0
+
+
+# --------------------------------------------------------------------------- an independent reference for the model
+
+
+def reference_positions(length: int, d_model: int) -> np.ndarray:
+    """The sine-cosine table written out: PE[p, 2i] = sin(p / 10000^(2i / D)), PE[p, 2i + 1] = cos(the same)."""
+    pe = np.zeros((length, d_model))
+    for p in range(length):
+        for i in range(0, d_model, 2):
+            pe[p, i], pe[p, i + 1] = np.sin(p / 10_000 ** (i / d_model)), np.cos(p / 10_000 ** (i / d_model))
+    return pe.astype(np.float32)
+
+
+def encoder_layer_with_weights_of(block: T.TransformerBlock) -> nn.TransformerEncoderLayer:
+    """PyTorch's own pre-LayerNorm block (exact GELU, eps 1e-5, no dropout) holding `block`'s weights."""
+    d_model, d_ff = block.ffn.up.in_features, block.ffn.up.out_features
+    layer = nn.TransformerEncoderLayer(d_model, block.attn.n_heads, dim_feedforward=d_ff, dropout=0.0,
+                                       activation="gelu", layer_norm_eps=1e-5, batch_first=True, norm_first=True)
+    a = block.attn
+    with torch.no_grad():
+        layer.self_attn.in_proj_weight.copy_(torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]))
+        layer.self_attn.in_proj_bias.copy_(torch.cat([a.q_proj.bias, a.k_proj.bias, a.v_proj.bias]))
+        layer.self_attn.out_proj.load_state_dict(a.out_proj.state_dict())
+        layer.linear1.load_state_dict(block.ffn.up.state_dict())
+        layer.linear2.load_state_dict(block.ffn.down.state_dict())
+        layer.norm1.load_state_dict(block.ln_1.state_dict())
+        layer.norm2.load_state_dict(block.ln_2.state_dict())
+    return layer.eval()
+
+
+def reference_logits(model: T.MiniGPT, x: np.ndarray) -> np.ndarray:
+    """MiniGPT rebuilt from PyTorch's parts with `model`'s weights, sharing no code with the package: the token
+    embedding times sqrt(D) plus the positions, nn.TransformerEncoderLayer(norm_first=True) blocks with a causal
+    mask, the final LayerNorm, and the head tied to the embedding written out, logits = h @ E^T."""
+    d_model, length = model.config.d_model, x.shape[1]
+    embedding = model.embed.weight.detach()  # E: (V, D)
+    with torch.no_grad():
+        h = embedding[torch.from_numpy(x)] * np.sqrt(d_model) + torch.from_numpy(reference_positions(length, d_model))
+        causal = nn.Transformer.generate_square_subsequent_mask(length)
+        for block in model.blocks:
+            h = encoder_layer_with_weights_of(block)(h, src_mask=causal, is_causal=True)
+        h = nn.functional.layer_norm(h, (d_model,), model.ln_f.weight, model.ln_f.bias, eps=1e-5)
+        return (h @ embedding.T).numpy()  # (B, T, V)
+
+
+@pytest.mark.parametrize("length", [SMALL.context, 9])
+def test_both_models_compute_what_an_independent_reference_computes_with_the_same_weights(length):
+    """A mistake made in both frameworks' MiniGPT passes every cross-framework test; not this one. The Keras
+    model holds the PyTorch model's weights (`pair`), so the one reference checks both."""
+    t, k = pair()
+    x = ids(3, length)
+    expected = reference_logits(t, x)
+    assert expected.shape == (3, length, SMALL.vocab_size) and np.abs(expected).max() > 1.0
+    for need_weights in (False, True):  # fused and explicit attention
+        np.testing.assert_allclose(torch_logits(t, x, need_weights)[0], expected, atol=ATOL)
+        np.testing.assert_allclose(k(x, need_weights=need_weights)[0].numpy(), expected, atol=ATOL)
+
+
+# --------------------------------------------------------------------------- generation, replayed step by step
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+@pytest.mark.parametrize(
+    "prompt_length, n_new", [(5, 12), (SMALL.context, 4), (SMALL.context + 5, 6)],
+    ids=["grows-past-the-context", "fills-the-context", "longer-than-the-context"],
+)
+def test_every_generated_token_is_the_draw_from_the_last_context_tokens(framework, prompt_length, n_new,
+                                                                       monkeypatch):
+    """Each step replayed: the last `context` ids (fewer at the start) through the model, unpadded, and the next
+    draw of the same NumPy generator. A draw rarely changes when the logits change a little (a window one token
+    short moves them by a few percent), so the logits each draw was given are compared too."""
+    t, k = pair()
+    L, model = (T, t) if framework == "torch" else (K, k)
+    logits = (lambda a: torch_logits(t, a)[0]) if framework == "torch" else (lambda a: k(a)[0].numpy())
+    drawn_from = []
+
+    def recording_sample_token(step_logits, rng, temperature=1.0):
+        drawn_from.append(np.array(step_logits))
+        return sample_token(step_logits, rng, temperature)
+
+    monkeypatch.setattr(L, "sample_token", recording_sample_token)
+    prompt = ids(1, prompt_length, seed=2)[0]
+    out = L.generate(model, prompt, n_new=n_new, temperature=0.8, seed=7)
+    assert len(out) == prompt_length + n_new and np.array_equal(out[:prompt_length], prompt)
+    assert len(drawn_from) == n_new, "generate draws each token with nnbook.transformer.sample_token"
+    rng = np.random.default_rng(7)
+    for step, position in enumerate(range(prompt_length, len(out))):
+        window = out[max(0, position - SMALL.context) : position]
+        expected = logits(window[None])[0, -1]  # (V,)
+        np.testing.assert_allclose(drawn_from[step], expected, atol=ATOL, err_msg=f"logits of token {position}")
+        replayed = sample_token(expected, rng, temperature=0.8)
+        assert out[position] == replayed, f"token {position}: generated {out[position]}, replayed {replayed}"
+
+
+# --------------------------------------------------------------------------- train and eval modes
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train-mode", "eval-mode"])
+def test_torch_generation_and_attention_maps_run_without_dropout_and_leave_the_mode_as_found(training):
+    config = GPTConfig(**{**SMALL.to_dict(), "dropout": 0.5})
+    model, prompt = T.MiniGPT(config).train(training), ids(1, 6)[0]
+    plain = T.MiniGPT(config).eval()
+    plain.load_state_dict(model.state_dict())
+    tokens = T.generate(model, prompt, n_new=8, seed=1)
+    assert {m.training for m in model.modules()} == {training}
+    weights = T.final_layer_attention(model, prompt)
+    assert {m.training for m in model.modules()} == {training}
+    assert np.array_equal(tokens, T.generate(plain, prompt, n_new=8, seed=1))  # dropout would change them
+    np.testing.assert_allclose(weights, T.final_layer_attention(plain, prompt), atol=1e-6)
+
+
+def test_keras_generation_and_attention_maps_run_in_inference_mode():
+    config = GPTConfig(**{**SMALL.to_dict(), "dropout": 0.5})
+    model, prompt = K.MiniGPT(config), ids(1, 6)[0]
+    plain = K.MiniGPT(SMALL)
+    plain.set_weights(model.get_weights())
+    assert np.array_equal(K.generate(model, prompt, n_new=8, seed=1), K.generate(plain, prompt, n_new=8, seed=1))
+    np.testing.assert_allclose(K.final_layer_attention(model, prompt), K.final_layer_attention(plain, prompt),
+                               atol=1e-6)

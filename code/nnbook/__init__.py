@@ -2,7 +2,8 @@
 PyTorch and TensorFlow".
 
 `nnbook.torch` and `nnbook.tf` hold the same module and class names, one per framework.
-The framework-neutral modules beside them (importing `nnbook` imports neither framework):
+The framework-neutral modules beside them (importing `nnbook` imports neither
+framework):
 
 Shared by every chapter
     `profiles` (quick / full sizes), `seeding`, `checks` (argument checks),

@@ -1,24 +1,29 @@
-"""The layer catalogue of the chapter "Computational graphs": Keras layers next to their PyTorch
-counterparts.
+"""The layer catalogue of the chapter "Computational graphs": Keras layers next to
+their PyTorch counterparts.
 
-Framework-neutral: this module imports neither framework. Each `Entry` names a Keras layer and its
-PyTorch counterpart (None where a framework has no such layer), the small inputs both are called on,
-and what each framework's layer should hold and return by closed-form formulas: trainable parameters,
-state (Keras' non-trainable weights, PyTorch's buffers), output shape, and default settings known to
-differ (`Default`). `verdict` compares the two frameworks' layers.
+Framework-neutral: this module imports neither framework. Each `Entry` names a Keras
+layer and its PyTorch counterpart (None where a framework has no such layer), the small
+inputs both are called on, and what each framework's layer should hold and return by
+closed-form formulas: trainable parameters, state (Keras' non-trainable weights,
+PyTorch's buffers), output shape, and default settings known to differ (`Default`).
+`verdict` compares the two frameworks' layers.
 
-Each framework's half (`catalogue_layer` and `measure_layer` in `nnbook.torch.graphs` and
-`nnbook.tf.graphs`) builds the real layers and measures them. The chapter checks its framework's
-measurements against these formulas and the tests check both, so the formulas stand for the real layers.
+Each framework's half (`catalogue_layer` and `measure_layer` in `nnbook.torch.graphs`
+and `nnbook.tf.graphs`) builds the real layers and measures them. The chapter checks
+its framework's measurements against these formulas and the tests check both, so the
+formulas stand for the real layers.
 
-Shapes exclude the batch dimension. Inputs are given in Keras' layout (channels last); an entry with
-`channels_first=True` feeds PyTorch the same data with the channel axis moved to the front, and compares
-a PyTorch output of the input's rank after moving that axis back.
+Shapes exclude the batch dimension. Inputs are given in Keras' layout (channels last);
+an entry with `channels_first=True` feeds PyTorch the same data with the channel axis
+moved to the front, and compares a PyTorch output of the input's rank after moving
+that axis back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from nnbook import checks
 
 __all__ = [
     "SIZES",
@@ -53,6 +58,7 @@ SIZES = {
     "bilinear": 4,  # nn.Bilinear outputs
 }
 BATCH = 2  # the batch every layer is called on
+FRAMEWORKS = ("pytorch", "tensorflow")  # how `expected` and `markdown_table` name them
 
 _F, _U, _V = SIZES["features"], SIZES["units"], SIZES["vocab"]
 _H, _W, _C = SIZES["height"], SIZES["width"], SIZES["channels"]
@@ -82,8 +88,8 @@ class Spec:
 
 @dataclass(frozen=True)
 class Counts:
-    """What a layer holds, in numbers: trainable parameters, and state (non-trainable weights,
-    buffers)."""
+    """What a layer holds, in numbers: trainable parameters, and state (non-trainable
+    weights, buffers)."""
 
     trainable: int
     state: int = 0
@@ -105,8 +111,8 @@ class Default:
 
 @dataclass(frozen=True)
 class Measured:
-    """A layer as measured, or as the formulas expect it: counts, output shape without the batch, and
-    the values of its entry's `Default` settings by label."""
+    """A layer as measured, or as the formulas expect it: counts, output shape without
+    the batch, and the values of its entry's `Default` settings by label."""
 
     counts: Counts
     shape: tuple[int, ...]
@@ -115,11 +121,12 @@ class Measured:
 
 @dataclass(frozen=True)
 class Entry:
-    """A catalogue row: each framework's layer (a tuple of Specs, applied in order; None where the
-    framework has none) and what the formulas expect of it, (Counts, output shape in the framework's
-    layout). `call`: "single" (one input), "merge" (several inputs: a list in Keras, arguments in
-    PyTorch) or "self_attention" (one input as query, key and value). A PyTorch layer that returns a
-    tuple (recurrent layers, attention) is measured by its first element."""
+    """A catalogue row: each framework's layer (a tuple of Specs, applied in order; None
+    where the framework has none) and what the formulas expect of it, (Counts, output
+    shape in the framework's layout). `call`: "single" (one input), "merge" (several
+    inputs: a list in Keras, arguments in PyTorch) or "self_attention" (one input as
+    query, key and value). A PyTorch layer that returns a tuple (recurrent layers,
+    attention) is measured by its first element."""
 
     family: str
     keras: tuple[Spec, ...] | None
@@ -143,26 +150,25 @@ class Entry:
         return tuple(torch_layout(shape) for shape in self.inputs)
 
     def expected(self, framework: str) -> Measured | None:
-        """What the formulas expect of `framework`'s layer; None where it has no such layer."""
+        """What the formulas expect of `framework`'s layer; None where it has no such
+        layer."""
+        framework = checks.one_of("framework", framework, FRAMEWORKS)
         if framework == "tensorflow":
             expected, values = (
                 self.keras_expected,
                 {d.label: d.keras_value for d in self.defaults},
             )
-        elif framework == "pytorch":
+        else:
             expected, values = (
                 self.torch_expected,
                 {d.label: d.torch_value for d in self.defaults},
-            )
-        else:
-            raise ValueError(
-                f"framework: expected 'pytorch' or 'tensorflow', got {framework!r}"
             )
         return None if expected is None else Measured(*expected, values)
 
 
 def torch_layout(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """(..., C) -> (C, ...): a channels-last shape (batch excluded) in PyTorch's order."""
+    """(..., C) -> (C, ...): a channels-last shape (batch excluded) in PyTorch's
+    order."""
     return tuple(shape[-1:]) + tuple(shape[:-1])
 
 
@@ -195,7 +201,8 @@ def _recurrent(gates: int, d_in: int, units: int, bias_vectors: int) -> int:
 
 
 def _attention(embed: int, heads: int, key_dim: int) -> int:
-    """Query, key and value projections to heads * key_dim, and the output projection back."""
+    """Query, key and value projections to heads * key_dim, and the output projection
+    back."""
     return 3 * _dense(embed, heads * key_dim) + _dense(heads * key_dim, embed)
 
 
@@ -246,8 +253,8 @@ def _core_entries() -> tuple[Entry, ...]:
             (IMAGE,),
             channels_first=True,
             known=("element order",),
-            note="Keras flattens (H, W, C), PyTorch (C, H, W): a dense layer after it needs its weight "
-            "rows permuted when moved between the frameworks.",
+            note="Keras flattens (H, W, C), PyTorch (C, H, W): a dense layer after it "
+            "needs its weight rows permuted when moved between the frameworks.",
         ),
         Entry(
             "core",
@@ -267,9 +274,10 @@ def _core_entries() -> tuple[Entry, ...]:
             (IMAGE,),
             channels_first=True,
             defaults=(_EPSILON,),
-            note="Both keep a running mean and variance per channel; PyTorch also counts the batches "
-            "it has seen (num_batches_tracked). Their momentum points opposite ways: Keras keeps "
-            "0.99 of the old statistics, PyTorch mixes in 0.1 of the new.",
+            note="Both keep a running mean and variance per channel; PyTorch also "
+            "counts the batches it has seen (num_batches_tracked). Their momentum "
+            "points opposite ways: Keras keeps 0.99 of the old statistics, PyTorch "
+            "mixes in 0.1 of the new.",
         ),
     )
 
@@ -285,7 +293,8 @@ def _convolution_entries() -> tuple[Entry, ...]:
             (Counts(_conv(_K, _F, _N, dims=1)), (_N, _valid(_T, _K))),
             (SEQUENCE,),
             channels_first=True,
-            note="PyTorch's 1-D convolutions take (B, C, L): the features first, the time last.",
+            note="PyTorch's 1-D convolutions take (B, C, L): the features first, "
+            "the time last.",
         ),
         Entry(
             "convolution",
@@ -365,7 +374,8 @@ def _pooling_entries() -> tuple[Entry, ...]:
             (_NONE, (_C, 1, 1)),
             (IMAGE,),
             channels_first=True,
-            note="PyTorch keeps the pooled axes with size 1; Keras drops them unless keepdims=True.",
+            note="PyTorch keeps the pooled axes with size 1; Keras drops them unless "
+            "keepdims=True.",
         ),
     )
 
@@ -410,8 +420,8 @@ def _activation_entries() -> tuple[Entry, ...]:
             _layer("PReLU"),
             (Counts(1), (_F,)),
             (FEATURES,),
-            note="Keras learns one slope per feature; PyTorch one for all, unless num_parameters is "
-            "given.",
+            note="Keras learns one slope per feature; PyTorch one for all, unless "
+            "num_parameters is given.",
         ),
     )
 
@@ -495,7 +505,8 @@ def _attention_entries() -> tuple[Entry, ...]:
             (Counts(_attention(_F, _HEADS, _KD)), (_T, _F)),
             (SEQUENCE,),
             call="self_attention",
-            note="PyTorch's head width is embed_dim / num_heads; Keras' key_dim is free.",
+            note="PyTorch's head width is embed_dim / num_heads; Keras' key_dim is "
+            "free.",
         ),
         Entry(
             "attention",
@@ -505,7 +516,8 @@ def _attention_entries() -> tuple[Entry, ...]:
             None,
             (SEQUENCE, SEQUENCE),
             call="merge",
-            note="PyTorch has a function, F.scaled_dot_product_attention, and no module.",
+            note="PyTorch has a function, F.scaled_dot_product_attention, and no "
+            "module.",
         ),
     )
 
@@ -611,9 +623,9 @@ def verdict(
     channels_first: bool,
     known: tuple[str, ...] = (),
 ) -> str:
-    """How a Keras layer and its PyTorch counterpart compare: "same", what they differ in (`known`
-    differences included), or which framework has no such layer. A PyTorch output of the input's
-    rank is compared in Keras' layout when `channels_first`."""
+    """How a Keras layer and its PyTorch counterpart compare: "same", what they differ
+    in (`known` differences included), or which framework has no such layer. A PyTorch
+    output of the input's rank is compared in Keras' layout when `channels_first`."""
     if keras is None:
         return "no Keras layer"
     if torch is None:
@@ -650,12 +662,9 @@ def markdown_table(framework: str, measured: dict[int, Measured]) -> str:
     "measured / formula".
 
     `framework`: "pytorch" or "tensorflow"; `measured`: what its layers measured, by the
-    entry's index in ENTRIES (absent where it has no layer). Notes and differing defaults
-    become numbered footnotes under the table."""
-    if framework not in ("pytorch", "tensorflow"):
-        raise ValueError(
-            f"framework: expected 'pytorch' or 'tensorflow', got {framework!r}"
-        )
+    entry's index in ENTRIES (absent where it has no layer). Notes and differing
+    defaults become numbered footnotes under the table."""
+    framework = checks.one_of("framework", framework, FRAMEWORKS)
     other = "tensorflow" if framework == "pytorch" else "pytorch"
     ours, theirs = (
         ("PyTorch", "Keras") if framework == "pytorch" else ("Keras", "PyTorch")

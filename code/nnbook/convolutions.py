@@ -1,9 +1,9 @@
-"""Convolution arithmetic, framework-neutral: output sizes, padding, parameter counts and
-multiply-adds.
+"""Convolution arithmetic, framework-neutral: output sizes, padding, parameter counts
+and multiply-adds.
 
 Used by the chapter "Convolutions and depthwise separable convolutions" to predict what
-both frameworks' layers do, and by `nnbook.torch.convolutions` / `nnbook.tf.convolutions`
-for their shared argument checks. Sizes are per spatial axis
+both frameworks' layers do, and by `nnbook.torch.convolutions` and
+`nnbook.tf.convolutions` for their shared argument checks. Sizes are per spatial axis
 (the same formula serves height and width).
 
 Multiply-adds (MACs) count the multiplications of convolutions and linear layers, each
@@ -38,15 +38,16 @@ __all__ = [
 
 def output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
     """Output length along one axis: floor((H + 2P - K) / S) + 1."""
-    checks.positive_int("size", size)
-    checks.positive_int("kernel_size", kernel_size)
-    checks.positive_int("stride", stride)
-    checks.non_negative_int("padding", padding)
-    if size + 2 * padding < kernel_size:
-        raise ValueError(
-            f"kernel_size: expected at most the padded size "
-            f"{size} + 2*{padding}, got {kernel_size}"
-        )
+    size = checks.positive_int("size", size)
+    kernel_size = checks.positive_int("kernel_size", kernel_size)
+    stride = checks.positive_int("stride", stride)
+    padding = checks.non_negative_int("padding", padding)
+    checks.require(
+        "kernel_size",
+        kernel_size <= size + 2 * padding,
+        f"at most the padded size {size} + 2*{padding}",
+        kernel_size,
+    )
     return (size + 2 * padding - kernel_size) // stride + 1
 
 
@@ -55,9 +56,9 @@ def same_padding(size: int, kernel_size: int, stride: int = 1) -> tuple[int, int
 
     'same' asks for ceil(H / S) outputs and pads just enough for them; an odd total
     is split with the extra zero after (bottom / right)."""
-    checks.positive_int("size", size)
-    checks.positive_int("kernel_size", kernel_size)
-    checks.positive_int("stride", stride)
+    size = checks.positive_int("size", size)
+    kernel_size = checks.positive_int("kernel_size", kernel_size)
+    stride = checks.positive_int("stride", stride)
     out = -(-size // stride)  # ceil(H / S)
     total = max((out - 1) * stride + kernel_size - size, 0)
     return total // 2, total - total // 2
@@ -71,8 +72,10 @@ def conv_params(
 ) -> int:
     """Parameters of a (grouped) K x K convolution: out_ch kernels of
     (in_ch / groups) x K x K, plus out_ch biases."""
-    _check_channels(in_ch, out_ch, kernel_size, groups)
-    checks.boolean("bias", bias)
+    in_ch, out_ch, kernel_size, groups = _check_channels(
+        in_ch, out_ch, kernel_size, groups
+    )
+    bias = checks.boolean("bias", bias)
     return out_ch * (in_ch // groups) * kernel_size**2 + (out_ch if bias else 0)
 
 
@@ -91,8 +94,8 @@ def conv_macs(
 ) -> int:
     """Multiply-adds of a (grouped) convolution: each kernel weight is used once per
     output position."""
-    checks.positive_int("out_h", out_h)
-    checks.positive_int("out_w", out_w)
+    out_h = checks.positive_int("out_h", out_h)
+    out_w = checks.positive_int("out_w", out_w)
     weights = conv_params(in_ch, out_ch, kernel_size, bias=False, groups=groups)
     return weights * out_h * out_w
 
@@ -109,43 +112,51 @@ def separable_macs(
 def separable_ratio(out_ch: int, kernel_size: int) -> float:
     """Standard / depthwise separable, without biases, for parameters and MACs alike:
     C_in K² C_out / (C_in K² + C_in C_out) = 1 / (1/C_out + 1/K²); C_in cancels."""
-    checks.positive_int("out_ch", out_ch)
-    checks.positive_int("kernel_size", kernel_size)
+    out_ch = checks.positive_int("out_ch", out_ch)
+    kernel_size = checks.positive_int("kernel_size", kernel_size)
     return 1 / (1 / out_ch + 1 / kernel_size**2)
 
 
 # --------------------------------------------------------------- argument checks
 
 
-def _check_channels(in_ch, out_ch, kernel_size, groups) -> None:
-    checks.positive_int("in_ch", in_ch)
-    checks.positive_int("out_ch", out_ch)
-    checks.positive_int("kernel_size", kernel_size)
-    checks.positive_int("groups", groups)
+def _check_channels(in_ch, out_ch, kernel_size, groups) -> tuple[int, int, int, int]:
+    """(in_ch, out_ch, kernel_size, groups) as ints; both channel counts divisible by
+    groups."""
+    in_ch = checks.positive_int("in_ch", in_ch)
+    out_ch = checks.positive_int("out_ch", out_ch)
+    kernel_size = checks.positive_int("kernel_size", kernel_size)
+    groups = checks.positive_int("groups", groups)
     for name, channels in (("in_ch", in_ch), ("out_ch", out_ch)):
-        if channels % groups:
-            raise ValueError(
-                f"{name}: expected a multiple of groups={groups}, got {channels}"
-            )
+        checks.require(
+            name, channels % groups == 0, f"a multiple of groups={groups}", channels
+        )
+    return in_ch, out_ch, kernel_size, groups
 
 
-def check_conv_arguments(in_ch, out_ch, kernel_size, stride, padding, groups=1) -> int:
-    """The checks both frameworks' convolution blocks make; returns P as an int.
+def check_conv_arguments(
+    in_ch, out_ch, kernel_size, stride, padding, groups=1
+) -> tuple[int, int, int, int, int, int]:
+    """The checks both frameworks' convolution blocks make; returns the arguments as
+    ints: (in_ch, out_ch, kernel_size, stride, P, groups).
 
     padding: an int P >= 0 (P zeros on every side), or "same", meaning P = K // 2,
     offered only where that keeps the size and pads symmetrically: stride 1 and an
     odd kernel_size."""
-    _check_channels(in_ch, out_ch, kernel_size, groups)
-    checks.positive_int("stride", stride)
-    if padding == "same":
-        if kernel_size % 2 == 0 or stride != 1:
-            raise ValueError(
-                f"padding: expected an int >= 0, or 'same' with an odd kernel_size and "
-                f"stride 1 (symmetric), got 'same' with kernel_size={kernel_size}, "
-                f"stride={stride}"
-            )
-        return kernel_size // 2
-    return checks.non_negative_int("padding", padding)
+    in_ch, out_ch, kernel_size, groups = _check_channels(
+        in_ch, out_ch, kernel_size, groups
+    )
+    stride = checks.positive_int("stride", stride)
+    if isinstance(padding, str) and padding == "same":
+        checks.require(
+            "padding",
+            kernel_size % 2 == 1 and stride == 1,
+            "an int >= 0, or 'same' with an odd kernel_size and stride 1 (symmetric)",
+            f"'same' with kernel_size={kernel_size}, stride={stride}",
+        )
+        padding = kernel_size // 2
+    padding = checks.non_negative_int("padding", padding)
+    return in_ch, out_ch, kernel_size, stride, padding, groups
 
 
 # ------------------------------------------------------------------------- the CNN
@@ -163,19 +174,19 @@ class CNNConfig:
 
     def __post_init__(self):
         self.widths = checks.widths("widths", self.widths)
-        if len(self.widths) != 5:
-            raise ValueError(
-                f"widths: expected 5 widths, one per block, got {len(self.widths)}"
-            )
-        checks.boolean("separable", self.separable)
-        checks.positive_int("kernel_size", self.kernel_size)
-        if self.kernel_size % 2 == 0:
-            raise ValueError(
-                f"kernel_size: expected an odd int (padding K // 2 keeps "
-                f"the size), got {self.kernel_size}"
-            )
-        checks.positive_int("in_channels", self.in_channels)
-        checks.positive_int("n_classes", self.n_classes)
+        checks.require(
+            "widths", len(self.widths) == 5, "5 widths, one per block", len(self.widths)
+        )
+        self.separable = checks.boolean("separable", self.separable)
+        self.kernel_size = checks.positive_int("kernel_size", self.kernel_size)
+        checks.require(
+            "kernel_size",
+            self.kernel_size % 2 == 1,
+            "an odd int (padding K // 2 keeps the size)",
+            self.kernel_size,
+        )
+        self.in_channels = checks.positive_int("in_channels", self.in_channels)
+        self.n_classes = checks.positive_int("n_classes", self.n_classes)
 
     def to_dict(self) -> dict:
         config = dataclasses.asdict(self)
@@ -189,18 +200,15 @@ def cnn_cost(config: CNNConfig, image_size: int = 32) -> tuple[int, int]:
     Convolutions have no bias (BatchNorm follows); BatchNorm trains 2 numbers per
     channel (its running mean and variance are buffers, not parameters); the head is
     Linear(widths[-1], n_classes) after global average pooling."""
-    if not isinstance(config, CNNConfig):
-        raise ValueError(f"config: expected a CNNConfig, got {type(config).__name__}")
-    checks.positive_int("image_size", image_size)
+    checks.instance("config", config, CNNConfig)
+    image_size = checks.positive_int("image_size", image_size)
     K, size = config.kernel_size, image_size
     in_widths = (config.in_channels, *config.widths[:-1])
     params = macs = 0
     for i, (c_in, c_out) in enumerate(zip(in_widths, config.widths)):
-        if size < 2:
-            raise ValueError(
-                f"image_size: expected at least 32 for five 2 x 2 "
-                f"poolings, got {image_size}"
-            )
+        checks.require(
+            "image_size", size >= 2, "at least 32 for five 2 x 2 poolings", image_size
+        )
         if config.separable and i > 0:
             params += separable_params(c_in, c_out, K, bias=False)
             macs += separable_macs(c_in, c_out, K, size, size)

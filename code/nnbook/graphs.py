@@ -22,4 +22,4 @@ class TwoTowerConfig:
 
     def __post_init__(self):
         for name in ("d_query", "d_item", "d_model", "n_classes"):
-            checks.positive_int(name, getattr(self, name))
+            setattr(self, name, checks.positive_int(name, getattr(self, name)))

@@ -1,4 +1,5 @@
-"""What a chapter page states about itself: its profile and data, its glued numbers, its checked claims.
+"""What a chapter page states about itself: its profile and data, its glued numbers,
+its checked claims.
 
 Works in any Jupyter kernel (Colab included) without the book's build tools installed.
 """
@@ -7,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import profiles
+from . import checks, profiles
 
-# myst-nb's `glue` stores values under this wire format; written here so notebooks need no myst-nb.
+# myst-nb's `glue` stores values under this wire format; written here so notebooks
+# need no myst-nb.
 _GLUE_PREFIX = "application/papermill.record/"
 
 
@@ -18,14 +20,18 @@ class ClaimError(AssertionError):
 
 
 def note(*data: Any, synthetic: str | None = None) -> None:
-    """Display which profile built this page and which data fed it (file, checksum, canonical or stand-in).
+    """Display which profile built this page and which data fed it (file, checksum,
+    canonical or stand-in).
 
-    `data` are `nnbook.data.DataFile`s; `synthetic` describes generated data instead (e.g. "y = Xw + b, seed 0").
+    `data` are `nnbook.data.DataFile`s; `synthetic` describes generated data instead
+    (e.g. "y = Xw + b, seed 0").
     """
-    if not data and not synthetic:
-        raise ValueError(
-            "data, synthetic: expected at least one DataFile or a description of synthetic data"
-        )
+    checks.require(
+        "data, synthetic",
+        bool(data) or bool(synthetic),
+        "at least one DataFile or a description of synthetic data",
+        "neither",
+    )
     lines = [f"**Built with the `{profiles.current()}` profile.**"]
     lines += [f"Data: {item.provenance()}" for item in data]
     if synthetic:
@@ -34,14 +40,20 @@ def note(*data: Any, synthetic: str | None = None) -> None:
 
 
 def glue(name: str, value: Any, fmt: str | None = None) -> Any:
-    """Store `value` (formatted with `fmt`, e.g. "{:.3f}") for the prose's {glue}`name`; returns `value`."""
-    if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"name: expected an identifier-like string, got {name!r}")
+    """Store `value` (formatted with `fmt`, e.g. "{:.3f}") for the prose's
+    {glue}`name`; returns `value`."""
+    checks.require(
+        "name",
+        isinstance(name, str) and name.isidentifier(),
+        "an identifier-like string",
+        repr(name),
+    )
     from IPython import get_ipython
     from IPython.display import display
 
     text = fmt.format(value) if fmt else str(value)
-    if get_ipython() is not None:  # outside a kernel there is no notebook to store into
+    # outside a kernel there is no notebook to store into
+    if get_ipython() is not None:
         display(
             {_GLUE_PREFIX + "text/plain": text},
             raw=True,
@@ -51,12 +63,18 @@ def glue(name: str, value: Any, fmt: str | None = None) -> Any:
 
 
 def claim(holds: bool, sentence: str) -> None:
-    """Fail the build when a sentence of the chapter is not true of the numbers just computed."""
-    if not isinstance(sentence, str) or not sentence:
-        raise ValueError("sentence: expected the claim as a non-empty string")
+    """Fail the build when a sentence of the chapter is not true of the numbers just
+    computed."""
+    checks.require(
+        "sentence",
+        isinstance(sentence, str) and bool(sentence),
+        "the claim as a non-empty string",
+        repr(sentence),
+    )
     if not holds:
         raise ClaimError(
-            f"The chapter claims: {sentence!r}, but the numbers this build produced disagree."
+            f"The chapter claims: {sentence!r}, "
+            "but the numbers this build produced disagree."
         )
 
 

@@ -1,8 +1,10 @@
-"""The long-sequence task of the chapter "Recurrent networks: vanilla RNN vs LSTM", in plain NumPy.
+"""The long-sequence task of the chapter "Recurrent networks: vanilla RNN vs LSTM",
+in plain NumPy.
 
-A sequence is `length` random tokens from a vocabulary of `vocab_size`; its label is the token at position 0,
-and every later token is a distractor. Both frameworks draw their training batches and their test set from
-here, seeded, so the two tabs of the chapter train and test on exactly the same sequences.
+A sequence is `length` random tokens from a vocabulary of `vocab_size`; its label is
+the token at position 0, and every later token is a distractor. Both frameworks draw
+their training batches and their test set from here, seeded, so the two tabs of the
+chapter train and test on exactly the same sequences.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ TEST_SEED = 1_000_003  # the fixed test set's seed, apart from any training stre
 def first_token_task(
     n: int, *, length: int = 200, vocab_size: int = 8, seed: int = TEST_SEED
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`n` sequences (n, length) of int64 tokens and their labels (n,): the token at position 0."""
-    checks.positive_int("n", n)
-    checks.positive_int("length", length)
-    checks.positive_int("vocab_size", vocab_size)
-    checks.non_negative_int("seed", seed)
+    """`n` sequences (n, length) of int64 tokens and their labels (n,): the token at
+    position 0."""
+    n = checks.positive_int("n", n)
+    length = checks.positive_int("length", length)
+    vocab_size = checks.positive_int("vocab_size", vocab_size)
+    seed = checks.non_negative_int("seed", seed)
     rng = np.random.default_rng(seed)
     tokens = rng.integers(0, vocab_size, size=(n, length), dtype=np.int64)  # (n, T)
     return tokens, tokens[:, 0].copy()  # (n, T), (n,)
@@ -39,16 +42,19 @@ def training_batches(
     vocab_size: int = 8,
     seed: int = 0,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """`steps` fresh batches (tokens (B, length), labels (B,)), the same stream for the same seed."""
-    checks.positive_int("steps", steps)
-    checks.positive_int("batch_size", batch_size)
-    checks.positive_int("length", length)
-    checks.positive_int("vocab_size", vocab_size)
-    checks.non_negative_int("seed", seed)
-    if seed == TEST_SEED:
-        raise ValueError(
-            f"seed: expected a seed other than the test set's {TEST_SEED}, got {seed}"
-        )
+    """`steps` fresh batches (tokens (B, length), labels (B,)), the same stream for the
+    same seed."""
+    steps = checks.positive_int("steps", steps)
+    batch_size = checks.positive_int("batch_size", batch_size)
+    length = checks.positive_int("length", length)
+    vocab_size = checks.positive_int("vocab_size", vocab_size)
+    seed = checks.non_negative_int("seed", seed)
+    checks.require(
+        "seed",
+        seed != TEST_SEED,
+        f"a seed other than the test set's {TEST_SEED}",
+        seed,
+    )
     rng = np.random.default_rng(seed)
     for _ in range(steps):
         tokens = rng.integers(

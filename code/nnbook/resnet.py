@@ -21,10 +21,10 @@ class CifarResNetConfig:
     n_classes: int = 10
 
     def __post_init__(self):
-        checks.positive_int("n", self.n)
-        checks.boolean("residual", self.residual)
+        self.n = checks.positive_int("n", self.n)
+        self.residual = checks.boolean("residual", self.residual)
         self.widths = checks.widths("widths", self.widths)
-        checks.positive_int("n_classes", self.n_classes)
+        self.n_classes = checks.positive_int("n_classes", self.n_classes)
 
     @property
     def depth(self) -> int:  # convolutions on the main path, plus the stem and the head

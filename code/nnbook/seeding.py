@@ -7,11 +7,13 @@ import sys
 
 import numpy as np
 
+from nnbook import checks
+
 
 def seed_everything(seed: int = 0) -> int:
-    """Seed Python, NumPy and whichever of PyTorch / TensorFlow this process has imported."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative int, got {seed!r}")
+    """Seed Python, NumPy and whichever of PyTorch / TensorFlow this process has
+    imported."""
+    seed = checks.non_negative_int("seed", seed)
     random.seed(seed)
     np.random.seed(seed)
     if "torch" in sys.modules:

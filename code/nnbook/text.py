@@ -35,8 +35,12 @@ class CharVocab:
 
     @classmethod
     def from_text(cls, text: str) -> CharVocab:
-        if not isinstance(text, str) or not text:
-            raise ValueError(f"text: expected a non-empty str, got {text!r:.40}")
+        checks.require(
+            "text",
+            isinstance(text, str) and bool(text),
+            "a non-empty str",
+            f"{text!r:.40}",
+        )
         return cls("".join(sorted(set(text))))
 
     @property
@@ -46,38 +50,34 @@ class CharVocab:
     def encode(self, text: str) -> np.ndarray:  # str of length N -> (N,) int64
         table = {c: i for i, c in enumerate(self.chars)}
         unknown = sorted(set(text) - table.keys())
-        if unknown:
-            raise ValueError(
-                f"text: expected only characters of the vocabulary, got {unknown[:5]!r}"
-            )
+        checks.require(
+            "text",
+            not unknown,
+            "only characters of the vocabulary",
+            repr(unknown[:5]),
+        )
         return np.array([table[c] for c in text], dtype=np.int64)
 
     def decode(self, ids) -> str:  # (N,) ints -> str of length N
-        ids = np.asarray(ids)
-        if ids.ndim != 1 or (ids.size and (ids.min() < 0 or ids.max() >= self.size)):
-            raise ValueError(
-                f"ids: expected a 1-D sequence of ids in [0, {self.size}), got shape {ids.shape}"
-            )
+        ids = checks.array("ids", ids, ("N",))
+        checks.require(
+            "ids",
+            ids.size == 0 or (ids.min() >= 0 and ids.max() < self.size),
+            f"ids in [0, {self.size})",
+            f"ids in [{ids.min()}, {ids.max()}]" if ids.size else "none",
+        )
         return "".join(self.chars[i] for i in ids)
 
 
 def train_val_split(
     ids: np.ndarray, train_fraction: float = 0.9
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The first `train_fraction` of the tokens for training, the rest (the end of the text) for validation."""
-    ids = np.asarray(ids)
-    if ids.ndim != 1 or ids.size < 2:
-        raise ValueError(
-            f"ids: expected a 1-D array of at least 2 tokens, got shape {ids.shape}"
-        )
-    if (
-        isinstance(train_fraction, bool)
-        or not isinstance(train_fraction, float)
-        or not 0 < train_fraction < 1
-    ):
-        raise ValueError(
-            f"train_fraction: expected a float in (0, 1), got {train_fraction!r}"
-        )
+    """The first `train_fraction` of the tokens for training, the rest (the end of the
+    text) for validation."""
+    ids = checks.array("ids", ids, ("N",), at_least={"N": 2})
+    train_fraction = checks.number(
+        "train_fraction", train_fraction, 0, 1, low_open=True, high_open=True
+    )
     cut = int(len(ids) * train_fraction)
     return ids[:cut], ids[cut:]
 
@@ -85,24 +85,20 @@ def train_val_split(
 # --------------------------------------------------------------------------- batches
 
 
-def _check_windows(ids, context: int) -> np.ndarray:
-    checks.positive_int("context", context)
-    ids = np.asarray(ids)
-    if ids.ndim != 1 or len(ids) < 2 * context + 1:
-        raise ValueError(
-            f"ids: expected a 1-D array of at least 2 * context + 1 = {2 * context + 1} tokens, "
-            f"got shape {ids.shape}"
-        )
-    return ids
+def _check_windows(ids, context: int) -> tuple[np.ndarray, int]:
+    """(ids, context) checked: 1-D ids long enough for two windows and a target."""
+    context = checks.positive_int("context", context)
+    ids = checks.array("ids", ids, ("N",), at_least={"N": 2 * context + 1})
+    return ids, context
 
 
 def windows_per_epoch(n_tokens: int, context: int) -> int:
-    """How many windows of `context` targets one epoch (one pass over `n_tokens` tokens) holds."""
-    checks.positive_int("n_tokens", n_tokens)
-    checks.positive_int("context", context)
-    return (
-        n_tokens - context
-    ) // context  # the same for every starting phase in [0, context)
+    """How many windows of `context` targets one epoch (one pass over `n_tokens`
+    tokens) holds."""
+    n_tokens = checks.positive_int("n_tokens", n_tokens)
+    context = checks.positive_int("context", context)
+    # the same for every starting phase in [0, context)
+    return (n_tokens - context) // context
 
 
 def epoch_batches(
@@ -110,19 +106,22 @@ def epoch_batches(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of (inputs, targets), each (B, T) int64, targets shifted by one token.
 
-    The tokens are cut into back-to-back windows from a random phase, the windows shuffled, seeded by
-    (seed, epoch): every token is a target once per epoch (bar the ends). The last, smaller batch is dropped."""
-    ids = _check_windows(ids, context)
-    checks.positive_int("batch_size", batch_size)
-    checks.non_negative_int("seed", seed)
-    checks.non_negative_int("epoch", epoch)
+    The tokens are cut into back-to-back windows from a random phase, the windows
+    shuffled, seeded by (seed, epoch): every token is a target once per epoch (bar the
+    ends). The last, smaller batch is dropped."""
+    ids, context = _check_windows(ids, context)
+    batch_size = checks.positive_int("batch_size", batch_size)
+    seed = checks.non_negative_int("seed", seed)
+    epoch = checks.non_negative_int("epoch", epoch)
     rng = np.random.default_rng([seed, epoch])
     phase = int(rng.integers(context))
     n = windows_per_epoch(len(ids), context)
-    if batch_size > n:
-        raise ValueError(
-            f"batch_size: expected at most the {n} windows of an epoch, got {batch_size}"
-        )
+    checks.require(
+        "batch_size",
+        batch_size <= n,
+        f"at most the {n} windows of an epoch",
+        batch_size,
+    )
     starts = phase + context * rng.permutation(n)  # (n,)
     offsets = np.arange(context + 1)  # (T + 1,)
     for first in range(0, n - batch_size + 1, batch_size):
@@ -131,8 +130,9 @@ def epoch_batches(
 
 
 def eval_windows(ids: np.ndarray, *, context: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every back-to-back window of `ids` from its start, as (inputs, targets), each (N, T) int64."""
-    ids = _check_windows(ids, context)
+    """Every back-to-back window of `ids` from its start, as (inputs, targets), each
+    (N, T) int64."""
+    ids, context = _check_windows(ids, context)
     n = (len(ids) - 1) // context
     chunk = ids[context * np.arange(n)[:, None] + np.arange(context + 1)]  # (N, T + 1)
     return chunk[:, :-1], chunk[:, 1:]

@@ -2,11 +2,13 @@
 
 Both `nnbook.torch.training` and `nnbook.tf.training` take the same random draws from
 here (batch order, crop offsets, flips), so the two tabs of a chapter train on exactly
-the same batches. The schedule is in `nnbook.schedules`, the record in `nnbook.history`.
+the same batches. The schedule is in `nnbook.schedules`, the record and the loop's
+bookkeeping in `nnbook.history`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,14 +24,16 @@ CROP_PADDING = 4
 
 @dataclass
 class EpochDraws:
-    """One epoch's random choices: batch order, crop offsets (dy, dx) in [0, 2·padding], flips."""
+    """One epoch's random choices: batch order, crop offsets (dy, dx) in
+    [0, 2·padding], flips."""
 
     order: np.ndarray  # (N,) permutation of the training set
     offsets: np.ndarray  # (N, 2) int32, indexed like `order`
     flips: np.ndarray  # (N,) bool, indexed like `order`
 
     def batches(self, batch_size: int):
-        """(indices, offsets, flips) per batch; the last, smaller batch is dropped (BatchNorm likes full ones)."""
+        """(indices, offsets, flips) per batch; the last, smaller batch is dropped
+        (BatchNorm likes full ones)."""
         for start in range(0, len(self.order) - batch_size + 1, batch_size):
             batch = slice(start, start + batch_size)
             yield self.order[batch], self.offsets[batch], self.flips[batch]
@@ -43,56 +47,50 @@ def epoch_draws(n: int, *, seed: int, epoch: int, augment: bool) -> EpochDraws:
         offsets = rng.integers(0, 2 * CROP_PADDING + 1, size=(n, 2)).astype(np.int32)
         flips = rng.random(n) < 0.5
     else:
-        offsets = np.full(
-            (n, 2), CROP_PADDING, dtype=np.int32
-        )  # the centre crop is the image itself
+        # the centre crop is the image itself
+        offsets = np.full((n, 2), CROP_PADDING, dtype=np.int32)
         flips = np.zeros(n, dtype=bool)
     return EpochDraws(order, offsets, flips)
 
 
-def check_fit_arguments(train, test, epochs, batch_size, peak_lr, weight_decay) -> None:
-    """The checks both frameworks' `fit_classifier` make before training."""
+def every_batch(
+    n: int, *, epochs: int, batch_size: int, seed: int, augment: bool
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(indices, offsets, flips) of every batch of every epoch, in training order; each
+    epoch's draws are made when its first batch is asked for."""
+    for epoch in range(epochs):
+        draws = epoch_draws(n, seed=seed, epoch=epoch, augment=augment)
+        yield from draws.batches(batch_size)
+
+
+def check_fit_arguments(
+    train, test, epochs, batch_size, peak_lr, weight_decay, augment=True, seed=0
+) -> tuple[int, int, float, float, bool, int]:
+    """The checks both frameworks' `fit_classifier` make before training; returns
+    (epochs, batch_size, peak_lr, weight_decay, augment, seed) as Python values."""
     for name, split in (("train", train), ("test", test)):
-        check_images(name, split)
-    checks.positive_int("epochs", epochs)
-    checks.positive_int("batch_size", batch_size)
-    if batch_size > len(train[0]):
-        raise ValueError(
-            f"batch_size: expected at most the {len(train[0])} training images, got {batch_size}"
-        )
-    checks.positive_float("peak_lr", peak_lr)
-    if (
-        isinstance(weight_decay, bool)
-        or not isinstance(weight_decay, (int, float))
-        or weight_decay < 0
-    ):
-        raise ValueError(
-            f"weight_decay: expected a non-negative number, got {weight_decay!r}"
-        )
-
-
-def check_images(name: str, split) -> None:
-    """`split` must be (uint8 images (N, H, W, 3), integer labels (N,))."""
-    if not isinstance(split, (tuple, list)) or len(split) != 2:
-        raise ValueError(
-            f"{name}: expected a pair (images, labels), got {type(split).__name__}"
-        )
-    x, y = (np.asarray(a) for a in split)
-    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[-1] != 3:
-        raise ValueError(
-            f"{name}: expected uint8 images of shape (N, H, W, 3), got {x.dtype} {x.shape}"
-        )
-    if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(
-            f"{name}: expected integer labels of shape ({len(x)},), got {y.dtype} {y.shape}"
-        )
+        checks.images_and_labels(name, split)
+    epochs = checks.positive_int("epochs", epochs)
+    batch_size = checks.positive_int("batch_size", batch_size)
+    n_train = len(train[0])
+    checks.require(
+        "batch_size",
+        batch_size <= n_train,
+        f"at most the {n_train} training images",
+        batch_size,
+    )
+    peak_lr = checks.positive_float("peak_lr", peak_lr)
+    weight_decay = checks.non_negative_number("weight_decay", weight_decay)
+    augment = checks.boolean("augment", augment)
+    seed = checks.non_negative_int("seed", seed)
+    return epochs, batch_size, peak_lr, weight_decay, augment, seed
 
 
 def random_subset(split, n: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """`n` images and labels drawn without replacement (the JPEG stand-in is stored sorted by class)."""
-    check_images("split", split)
-    x, y = split
-    if isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= len(x):
-        raise ValueError(f"n: expected an int in [1, {len(x)}], got {n!r}")
+    """`n` images and labels drawn without replacement (the JPEG stand-in is stored
+    sorted by class)."""
+    x, y = checks.images_and_labels("split", split)
+    n = checks.integer("n", n, 1, len(x))
+    seed = checks.non_negative_int("seed", seed)
     chosen = np.sort(np.random.default_rng(seed).choice(len(x), size=n, replace=False))
-    return np.asarray(x)[chosen], np.asarray(y)[chosen]
+    return x[chosen], y[chosen]

@@ -20,7 +20,8 @@ __all__ = ["GPTConfig", "sinusoidal_encoding", "shift_matrix", "sample_token"]
 
 @dataclass
 class GPTConfig:
-    """The chapter's decoder-only transformer; both frameworks' MiniGPT take it (nanoGPT's names in brackets)."""
+    """The chapter's decoder-only transformer; both frameworks' MiniGPT take it
+    (nanoGPT's names in brackets)."""
 
     vocab_size: int = 65  # V: tiny-shakespeare's characters
     context: int = 256  # the longest input the model takes [block_size]
@@ -33,16 +34,15 @@ class GPTConfig:
 
     def __post_init__(self):
         for name in ("vocab_size", "context", "n_layers", "n_heads", "d_model", "d_ff"):
-            checks.positive_int(name, getattr(self, name))
-        if self.d_model % self.n_heads:
-            raise ValueError(
-                f"n_heads: expected a divisor of d_model = {self.d_model}, got {self.n_heads}"
-            )
-        if self.d_model % 2:
-            raise ValueError(
-                f"d_model: expected an even number (sine-cosine pairs), got {self.d_model}"
-            )
-        checks.fraction("dropout", self.dropout)
+            setattr(self, name, checks.positive_int(name, getattr(self, name)))
+        checks.require(
+            "n_heads",
+            self.d_model % self.n_heads == 0,
+            f"a divisor of d_model = {self.d_model}",
+            self.n_heads,
+        )
+        _check_even(self.d_model)
+        self.dropout = checks.fraction("dropout", self.dropout)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -51,32 +51,40 @@ class GPTConfig:
 # --------------------------------------------------------------- positional encoding
 
 
+def _check_even(d_model: int) -> None:
+    checks.require(
+        "d_model", d_model % 2 == 0, "an even number (sine-cosine pairs)", d_model
+    )
+
+
 def _frequencies(d_model: int, base: float) -> np.ndarray:
-    """(D / 2,) angular frequencies base^(-2i / D): one per sine-cosine pair of dimensions."""
-    checks.positive_int("d_model", d_model)
-    checks.positive_float("base", base)
-    if d_model % 2:
-        raise ValueError(
-            f"d_model: expected an even number (sine-cosine pairs), got {d_model}"
-        )
+    """(D / 2,) angular frequencies base^(-2i / D): one per sine-cosine pair of
+    dimensions."""
+    d_model = checks.positive_int("d_model", d_model)
+    base = checks.positive_float("base", base)
+    _check_even(d_model)
     return base ** (-np.arange(0, d_model, 2) / d_model)
 
 
 def sinusoidal_encoding(
     length: int, d_model: int, base: float = 10_000.0
 ) -> np.ndarray:
-    """(length, D) float32: PE[p, 2i] = sin(p w_i), PE[p, 2i + 1] = cos(p w_i), with w_i = base^(-2i / D)."""
-    checks.positive_int("length", length)
-    angles = np.arange(length)[:, None] * _frequencies(d_model, base)  # (length, D / 2)
+    """(length, D) float32: PE[p, 2i] = sin(p w_i), PE[p, 2i + 1] = cos(p w_i), with
+    w_i = base^(-2i / D)."""
+    length = checks.positive_int("length", length)
+    d_model = checks.positive_int("d_model", d_model)
+    # (length, D / 2)
+    angles = np.arange(length)[:, None] * _frequencies(d_model, base)
     pe = np.empty((length, d_model))
     pe[:, 0::2], pe[:, 1::2] = np.sin(angles), np.cos(angles)
     return pe.astype(np.float32)
 
 
 def shift_matrix(offset: int, d_model: int, base: float = 10_000.0) -> np.ndarray:
-    """(D, D) M with PE[p + offset] = M @ PE[p] for every p: a rotation by offset * w_i in each pair."""
-    if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)):
-        raise ValueError(f"offset: expected an int, got {offset!r}")
+    """(D, D) M with PE[p + offset] = M @ PE[p] for every p: a rotation by
+    offset * w_i in each pair."""
+    offset = checks.integer("offset", offset)
+    d_model = checks.positive_int("d_model", d_model)
     angles = offset * _frequencies(d_model, base)  # (D / 2,)
     cos, sin = np.cos(angles), np.sin(angles)
     m = np.zeros((d_model, d_model))
@@ -91,11 +99,12 @@ def shift_matrix(offset: int, d_model: int, base: float = 10_000.0) -> np.ndarra
 
 
 def sample_token(logits, rng: np.random.Generator, temperature: float = 1.0) -> int:
-    """One id drawn from softmax(logits / temperature) with NumPy's `rng`: both frameworks sample alike."""
-    checks.positive_float("temperature", temperature)
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    if z.ndim != 1 or z.size == 0:
-        raise ValueError(f"logits: expected a non-empty 1-D array, got shape {z.shape}")
+    """One id drawn from softmax(logits / temperature) with NumPy's `rng`: both
+    frameworks sample alike."""
+    checks.instance("rng", rng, np.random.Generator)
+    temperature = checks.positive_float("temperature", temperature)
+    logits = np.asarray(logits, dtype=np.float64)
+    z = checks.array("logits", logits, ("V",), non_empty=True) / temperature
     p = np.exp(z - z.max())
     cumulative = np.cumsum(p / p.sum())
     return int(min(np.searchsorted(cumulative, rng.random(), side="right"), z.size - 1))

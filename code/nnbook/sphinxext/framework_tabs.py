@@ -1,10 +1,13 @@
-"""Group adjacent executed cells tagged `pytorch` / `tensorflow` into one synced sphinx-design tab set.
+"""Group adjacent executed cells tagged `pytorch` / `tensorflow` into one synced
+sphinx-design tab set.
 
-myst-nb drops a code cell written inside a directive, so chapters write the two frameworks' cells one after the
-other at top level and this transform wraps them after execution. It builds the same component tree as
-sphinx-design's `tab-set` / `tab-item` directives (so its HTML post-transform, radio inputs and tab memory all
-apply), with `sync-group: framework` and sync ids `pytorch` / `tensorflow`: the keys a chapter's prose tab
-sets use too, so one click switches every tab set on the page and the next page opens on the same framework.
+myst-nb drops a code cell written inside a directive, so chapters write the two
+frameworks' cells one after the other at top level and this transform wraps them after
+execution. It builds the same component tree as sphinx-design's `tab-set` / `tab-item`
+directives (so its HTML post-transform, radio inputs and tab memory all apply), with
+`sync-group: framework` and sync ids `pytorch` / `tensorflow`: the keys a chapter's
+prose tab sets use too, so one click switches every tab set on the page and the next
+page opens on the same framework.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ FRAMEWORKS = {
 
 
 def framework_of(node: nodes.Node) -> str | None:
-    """The framework tag of an executed code cell, or None for anything else (untagged cells included)."""
+    """The framework tag of an executed code cell, or None for anything else (untagged
+    cells included)."""
     if not isinstance(node, nodes.container) or node.get("nb_element") != "cell_code":
         return None
     tags = [tag for tag in FRAMEWORKS if f"tag_{tag}" in node["classes"]]
@@ -29,7 +33,7 @@ def framework_of(node: nodes.Node) -> str | None:
 
 
 def tab_set(cells: list[nodes.container]) -> nodes.container:
-    """A tab set with one tab per framework holding that framework's cells, in their order."""
+    """A tab set with one tab per framework, holding that framework's cells in order."""
     tabs = create_component("tab-set", classes=["sd-tab-set", "nnbook-framework-tabs"])
     for tag, label in FRAMEWORKS.items():
         label_node = nodes.rubric(
@@ -37,7 +41,8 @@ def tab_set(cells: list[nodes.container]) -> nodes.container:
         )
         content = create_component("tab-content", classes=["sd-tab-content"])
         own = [cell for cell in cells if framework_of(cell) == tag]
-        # A step with code for one framework only still gets both tabs, so switching never shows the wrong code.
+        # A step with code for one framework only still gets both tabs, so switching
+        # never shows the wrong code.
         content += own or [
             nodes.paragraph(
                 "", f"This step has no {label} code.", classes=["nnbook-no-code"]
@@ -53,7 +58,8 @@ def tab_set(cells: list[nodes.container]) -> nodes.container:
 class FrameworkTabs(SphinxTransform):
     """Replace every run of adjacent framework-tagged cells by one tab set."""
 
-    default_priority = 500  # after myst-nb has built the cell containers; long before HTML post-transforms
+    # after myst-nb has built the cell containers; long before HTML post-transforms
+    default_priority = 500
 
     def apply(self, **kwargs) -> None:
         parents = {
@@ -75,3 +81,10 @@ class FrameworkTabs(SphinxTransform):
                 children.append(tab_set(run))
             parent.children = []
             parent.extend(children)
+
+
+def setup_framework_tabs(app) -> None:
+    """Tab sets around the executed framework cells of every page."""
+    app.setup_extension("sphinx_design")
+    app.setup_extension("myst_nb")
+    app.add_transform(FrameworkTabs)

@@ -1,15 +1,17 @@
 """One downloadable notebook per framework for every chapter with framework cells.
 
-Each is the executed chapter (outputs of the build included) holding the untagged cells and one framework's
-cells, opening with a cell that installs `nnbook` where it is missing (Colab). It is written next to the
-chapter's HTML page as `<page>-pytorch.ipynb` / `<page>-tensorflow.ipynb`; the page links both, and links
-Colab when the repository URL is configured (Colab opens notebooks from GitHub: the publishing workflow
-pushes them to the branch `nnbook_notebooks_branch`).
+Each is the executed chapter (outputs of the build included) holding the untagged
+cells and one framework's cells, opening with a cell that installs `nnbook` where it is
+missing (Colab). It is written next to the chapter's HTML page as
+`<page>-pytorch.ipynb` / `<page>-tensorflow.ipynb`; the page links both, and links
+Colab when the repository URL is configured (Colab opens notebooks from GitHub: the
+publishing workflow pushes them to the branch `nnbook_notebooks_branch`).
 """
 
 from __future__ import annotations
 
 import html
+import os
 import posixpath
 from contextlib import suppress
 from pathlib import Path
@@ -20,7 +22,7 @@ from jupyter_cache import get_cache
 
 from .build_key import KEY_TAG
 from .framework_tabs import FRAMEWORKS, framework_of
-from .notebook_markdown import for_framework, glue_values
+from .notebook_markdown import ChapterContext, for_framework, glue_values
 
 EXTRAS = {
     "pytorch": "torch",
@@ -36,20 +38,25 @@ def notebook_name(docname: str, framework: str) -> str:
 def install_cell(
     framework: str, repository_url: str, branch: str
 ) -> nbformat.NotebookNode:
-    """The first cell: install the book's package unless this environment already has it."""
+    """The first cell: install the book's package unless the environment has it."""
     lines = [
-        "# Installs the book's package `nnbook` where it is missing (e.g. on Colab); a no-op in the book's own environment.",
+        "# Installs the book's package `nnbook` where it is missing (e.g. on Colab);"
+        " a no-op in the book's own environment.",
         "import importlib.util",
         "",
         'if importlib.util.find_spec("nnbook") is None:',
     ]
     if repository_url:
         repository = repository_url.rstrip("/").removesuffix(".git")
-        spec = f"nnbook[{EXTRAS[framework]}] @ git+{repository}.git@{branch}#subdirectory=code"
+        spec = (
+            f"nnbook[{EXTRAS[framework]}]"
+            f" @ git+{repository}.git@{branch}#subdirectory=code"
+        )
         lines.append(f'    %pip install --quiet "{spec}"')
     else:
         lines.append(
-            "    raise ModuleNotFoundError(\"Install the book's package first: `pip install -e code` in a clone of the book's repository.\")"
+            "    raise ModuleNotFoundError(\"Install the book's package first:"
+            " `pip install -e code` in a clone of the book's repository.\")"
         )
     return nbformat.v4.new_code_cell(
         "\n".join(lines), metadata={"tags": ["nnbook-install"]}
@@ -61,43 +68,44 @@ def framework_notebook(
     framework: str,
     repository_url: str,
     branch: str,
-    glued: dict[str, str] | None = None,
-    source_dir: Path = Path("."),
+    chapter: ChapterContext | None = None,
 ):
-    """The executed notebook reduced to the untagged cells and `framework`'s cells, its markdown resolved
-    for that framework: `glued` values by name, `source_dir` the chapter's folder (for `literalinclude`)."""
+    """The executed notebook reduced to the untagged cells and `framework`'s cells, its
+    markdown resolved for that framework against `chapter` (by default: nothing glued,
+    includes relative to the working folder)."""
     if framework not in FRAMEWORKS:
         raise ValueError(
             f"framework: expected one of {list(FRAMEWORKS)}, got {framework!r}"
         )
     others = set(FRAMEWORKS) - {framework}
+    chapter = chapter or ChapterContext(source_dir=Path("."))
     notebook = nbformat.from_dict(executed)
     notebook.cells = [install_cell(framework, repository_url, branch)]
     for cell in nbformat.from_dict(executed).cells:
         if set(cell.get("metadata", {}).get("tags", [])) & (others | {KEY_TAG}):
             continue
         if cell.cell_type == "markdown":
-            cell.source = for_framework(cell.source, framework, glued or {}, source_dir)
+            cell.source = for_framework(cell.source, framework, chapter)
         notebook.cells.append(cell)
-    notebook.metadata.pop(
-        "jupytext", None
-    )  # the notebook is a notebook now, not a MyST text file
+    # the notebook is a notebook now, not a MyST text file
+    notebook.metadata.pop("jupytext", None)
     return notebook
 
 
 def executed_notebook(app, docname: str) -> nbformat.NotebookNode:
     """The chapter as executed, outputs included.
 
-    myst-nb writes `jupyter_execute/<page>.ipynb` from the notebook it parsed, which holds no outputs when they
-    came from jupyter-cache (and, after a fresh run, stream chunks it merged in place): the outputs are taken
-    from the cache record matching the notebook's code cells instead.
+    myst-nb writes `jupyter_execute/<page>.ipynb` from the notebook it parsed, which
+    holds no outputs when they came from jupyter-cache (and, after a fresh run, stream
+    chunks it merged in place): the outputs are taken from the cache record matching
+    the notebook's code cells instead.
     """
     notebook = nbformat.read(
         Path(app.env.mystnb_config.output_folder, f"{docname}.ipynb"), as_version=4
     )
-    with suppress(
-        KeyError
-    ):  # no record: not executed through the cache (execution off or forced)
+    # KeyError: no record, the chapter was not executed through the cache
+    # (execution off or forced)
+    with suppress(KeyError):
         _, notebook = get_cache(
             app.env.mystnb_config.execution_cache_path
         ).merge_match_into_notebook(notebook)
@@ -105,20 +113,27 @@ def executed_notebook(app, docname: str) -> nbformat.NotebookNode:
 
 
 def write_notebooks(app, exception) -> None:
-    """After an HTML build: write both notebooks of every chapter that has framework cells."""
+    """On `build-finished`, after an HTML build: write both notebooks of every chapter
+    that has framework cells."""
     if exception is not None or app.builder.format != "html":
         return
     executed_dir = Path(app.env.mystnb_config.output_folder)
     for docname in sorted(app.env.nnbook_framework_docs):
         executed = executed_notebook(app, docname)
+        chapter = ChapterContext(
+            source_dir=Path(app.env.doc2path(docname)).parent,
+            glued=glue_values(executed_dir / f"{docname}.glue.json"),
+            book_dir=Path(app.srcdir),
+            sphinx_config=app.config,
+            myst_config=app.env.myst_config,
+        )
         for framework in FRAMEWORKS:
             notebook = framework_notebook(
                 executed,
                 framework,
                 app.config.nnbook_repository_url,
                 app.config.nnbook_repository_branch,
-                glue_values(executed_dir / f"{docname}.glue.json"),
-                Path(app.env.doc2path(docname)).parent,
+                chapter,
             )
             target = Path(app.outdir, notebook_name(docname, framework))
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -133,13 +148,15 @@ def colab_url(repository_url: str, branch: str, path: str) -> str:
 
 
 def download_links(app, docname: str) -> nodes.raw:
-    """The bar under a chapter's title: both notebooks, and Colab where the repository is configured."""
+    """The bar under a chapter's title: both notebooks, and Colab where the repository
+    is configured."""
     parts = []
     for framework, label in FRAMEWORKS.items():
         path = notebook_name(docname, framework)
         href = posixpath.basename(path)
         links = [
-            f'<a class="nnbook-download" href="{html.escape(href)}" download>{label} notebook (.ipynb)</a>'
+            f'<a class="nnbook-download" href="{html.escape(href)}" download>'
+            f"{label} notebook (.ipynb)</a>"
         ]
         if app.config.nnbook_repository_url:
             url = colab_url(
@@ -160,7 +177,8 @@ def download_links(app, docname: str) -> nodes.raw:
 
 
 def add_download_links(app, doctree: nodes.document) -> None:
-    """On `doctree-read`: link the notebooks under the title of every chapter with framework cells."""
+    """On `doctree-read`: link the notebooks under the title of every chapter with
+    framework cells."""
     docname = app.env.docname
     app.env.nnbook_framework_docs.discard(docname)
     if not any(framework_of(node) for node in doctree.findall(nodes.container)):
@@ -171,3 +189,45 @@ def add_download_links(app, doctree: nodes.document) -> None:
         doctree.insert(0, download_links(app, docname))
     else:
         section.insert(1, download_links(app, docname))
+
+
+def _init_env(app) -> None:
+    if not hasattr(app.env, "nnbook_framework_docs"):
+        # a fresh environment, not one unpickled from an earlier build
+        app.env.nnbook_framework_docs = set()
+
+
+def _purge(app, env, docname) -> None:
+    env.nnbook_framework_docs.discard(docname)
+
+
+def _merge(app, env, docnames, other) -> None:
+    env.nnbook_framework_docs |= other.nnbook_framework_docs & set(docnames)
+
+
+def _repository_url(app, config) -> None:
+    """Use the configured repository (`_config.yml` `repository.url`) unless
+    `nnbook_repository_url` is set."""
+    if not config.nnbook_repository_url:
+        theme_options = config.html_theme_options or {}
+        config.nnbook_repository_url = theme_options.get("repository_url", "")
+
+
+def setup_notebooks(app) -> None:
+    """The notebooks' configuration, the pages' download links and the notebooks."""
+    app.setup_extension("myst_nb")
+    app.add_config_value(
+        "nnbook_repository_url", os.environ.get("NNBOOK_REPOSITORY_URL", ""), "html"
+    )
+    app.add_config_value(
+        "nnbook_repository_branch",
+        os.environ.get("NNBOOK_REPOSITORY_BRANCH", "main"),
+        "html",
+    )
+    app.add_config_value("nnbook_notebooks_branch", "notebooks", "html")
+    app.connect("config-inited", _repository_url)
+    app.connect("builder-inited", _init_env)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("doctree-read", add_download_links)
+    app.connect("build-finished", write_notebooks)

@@ -1,13 +1,18 @@
-"""Attention in TensorFlow / Keras: the function and the layer of the chapter "Attention".
+"""Attention in TensorFlow / Keras: the function and the layer of the chapter
+"Attention".
 
-Mirrors `nnbook.torch.attention` function for function, in the same order; read the two files side by side.
-Shapes in comments: B is the batch size, H the number of heads, T_q / T_k the query / key lengths, d_k the
-width of a query or key, d_v of a value, D = d_model = H * d_head.
+Mirrors `nnbook.torch.attention` function for function, in the same order; read the
+two files side by side. Shapes in comments: B is the batch size, H the number of heads,
+T_q / T_k the query / key lengths, d_k the width of a query or key, d_v of a value,
+D = d_model = H * d_head.
 
-Masks say which keys each query may attend to. Both frameworks' functions take either kind:
-- a boolean mask, True where a query may attend (the convention of F.scaled_dot_product_attention and of
-  Keras' attention_mask; nn.MultiheadAttention's boolean attn_mask means the opposite);
-- a float mask, added to the scores: 0 where a query may attend, -inf (or a large negative number) where not.
+Masks say which keys each query may attend to. Both frameworks' functions take either
+kind:
+- a boolean mask, True where a query may attend (the convention of
+  F.scaled_dot_product_attention and of Keras' attention_mask; nn.MultiheadAttention's
+  boolean attn_mask means the opposite);
+- a float mask, added to the scores: 0 where a query may attend, -inf (or a large
+  negative number) where not.
 A query row with no key to attend to has no softmax: its output is NaN.
 """
 
@@ -32,24 +37,22 @@ __all__ = [
 
 
 def causal_mask(t_q: int, t_k: int | None = None) -> tf.Tensor:
-    """(T_q, T_k) additive: 0 on and below the diagonal, -inf above, so query i sees keys 0..i and never a
-    later one. (Lengths may be scalar tensors: a length unknown until the graph runs.)"""
+    """(T_q, T_k) additive: 0 on and below the diagonal, -inf above, so query i sees
+    keys 0..i and never a later one. (Lengths may be scalar tensors: a length unknown
+    until the graph runs.)"""
     t_q = t_q if tf.is_tensor(t_q) else checks.positive_int("t_q", t_q)
-    t_k = (
-        t_q
-        if t_k is None
-        else t_k
-        if tf.is_tensor(t_k)
-        else checks.positive_int("t_k", t_k)
-    )
-    lower = tf.linalg.band_part(
-        tf.ones((t_q, t_k)), -1, 0
-    )  # 1 on and below the diagonal, 0 above
+    if t_k is None:
+        t_k = t_q
+    elif not tf.is_tensor(t_k):
+        t_k = checks.positive_int("t_k", t_k)
+    # 1 on and below the diagonal, 0 above
+    lower = tf.linalg.band_part(tf.ones((t_q, t_k)), -1, 0)
     return tf.where(lower == 1, 0.0, float("-inf"))  # (T_q, T_k), 0 = may attend
 
 
 def _with_causal(mask: tf.Tensor | None, t_q: int, t_k: int) -> tf.Tensor:
-    """`mask` with every later key hidden as well (a causal mask alone when `mask` is None)."""
+    """`mask` with every later key hidden as well (a causal mask alone when `mask`
+    is None)."""
     hide = causal_mask(t_q, t_k)  # (T_q, T_k)
     if mask is None:
         return hide
@@ -59,46 +62,47 @@ def _with_causal(mask: tf.Tensor | None, t_q: int, t_k: int) -> tf.Tensor:
 
 
 def _check_mask(mask, target: tuple, name: str = "mask") -> None:
-    """ValueError naming `name` unless `mask` is a boolean or float tensor whose shape broadcasts to `target`."""
-    if not tf.is_tensor(mask) or not (mask.dtype == tf.bool or mask.dtype.is_floating):
-        raise ValueError(
-            f"{name}: expected a boolean or float tensor, got {getattr(mask, 'dtype', type(mask))}"
-        )
-    shape = tuple(mask.shape)  # None where unknown while tracing: not checked
-    if (
-        mask.shape.rank is None
-        or len(shape) > len(target)
-        or any(
-            m not in (1, t)
+    """ValueError naming `name` unless `mask` is a boolean or float tensor whose shape
+    broadcasts to `target`."""
+    checks.require(
+        name,
+        tf.is_tensor(mask) and (mask.dtype == tf.bool or mask.dtype.is_floating),
+        "a boolean or float tensor",
+        checks.describe(mask),
+    )
+    # None where unknown while tracing: not checked
+    shape = None if mask.shape.rank is None else tuple(mask.shape)
+    checks.require(
+        name,
+        shape is not None
+        and len(shape) <= len(target)
+        and all(
+            m in (1, t)
             for m, t in zip(shape[::-1], target[::-1])
             if m is not None and t is not None
-        )
-    ):
-        raise ValueError(
-            f"{name}: expected a shape that broadcasts to {tuple(target)}, got {shape}"
-        )
+        ),
+        f"a shape that broadcasts to {tuple(target)}",
+        checks.describe(mask),
+    )
 
 
 def _check_inputs(q, k, v, mask) -> None:
-    """Shapes of scaled_dot_product_attention's arguments; ValueError naming the first one that is wrong."""
+    """Shapes of scaled_dot_product_attention's arguments; ValueError naming the first
+    one that is wrong."""
     for name, x in (("q", q), ("k", k), ("v", v)):
-        if not tf.is_tensor(x) or x.shape.rank is None or x.shape.rank < 2:
-            raise ValueError(
-                f"{name}: expected a tensor of shape (..., T, d) with at least 2 dimensions, "
-                f"got {getattr(x, 'shape', type(x).__name__)}"
-            )
-        if 0 in x.shape[-2:]:
-            raise ValueError(
-                f"{name}: expected a non-empty sequence (..., T > 0, d > 0), got {tuple(x.shape)}"
-            )
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"k: expected the query width d_k = {q.shape[-1]}, got shape {tuple(k.shape)}"
-        )
-    if v.shape[-2] != k.shape[-2]:
-        raise ValueError(
-            f"v: expected one value per key (T_k = {k.shape[-2]}), got shape {tuple(v.shape)}"
-        )
+        checks.shape(name, x, ("...", "T", "d"), kind=tf.is_tensor, non_empty=True)
+    checks.require(
+        "k",
+        k.shape[-1] == q.shape[-1],
+        f"the query width d_k = {q.shape[-1]}",
+        checks.describe(k),
+    )
+    checks.require(
+        "v",
+        v.shape[-2] == k.shape[-2],
+        f"one value per key (T_k = {k.shape[-2]})",
+        checks.describe(v),
+    )
     if mask is not None:  # (..., T_q, T_k)
         batch = tf.broadcast_static_shape(q.shape[:-2], k.shape[:-2])
         _check_mask(mask, (*batch, q.shape[-2], k.shape[-2]))
@@ -114,60 +118,61 @@ def scaled_dot_product_attention(
     mask: tf.Tensor | None = None,
     scale: bool = True,
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    """softmax(q @ k^T / sqrt(d_k) + mask) @ v, and the weights: (..., T_q, d_v), (..., T_q, T_k).
+    """softmax(q @ k^T / sqrt(d_k) + mask) @ v, and the weights: (..., T_q, d_v),
+    (..., T_q, T_k).
 
-    `mask`: boolean (True = may attend) or float (added to the scores), broadcastable to (..., T_q, T_k).
-    `scale=False` leaves out the 1 / sqrt(d_k), to show what it is for."""
+    `mask`: boolean (True = may attend) or float (added to the scores), broadcastable
+    to (..., T_q, T_k). `scale=False` leaves out the 1 / sqrt(d_k), to show what it is
+    for."""
     _check_inputs(q, k, v, mask)
-    checks.boolean("scale", scale)
-    scores = tf.matmul(
-        q, k, transpose_b=True
-    )  # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
-    if scale:
-        scores = scores / math.sqrt(
-            q.shape[-1]
-        )  # variance d_k -> 1 for unit-variance q, k
+    scale = checks.boolean("scale", scale)
+    # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
+    scores = tf.matmul(q, k, transpose_b=True)
+    if scale:  # variance d_k -> 1 for unit-variance q, k
+        scores = scores / math.sqrt(q.shape[-1])
     if mask is not None and mask.dtype == tf.bool:
         scores = tf.where(mask, scores, float("-inf"))  # exp(-inf) = 0: no weight
-    elif mask is not None:
-        scores = scores + tf.cast(
-            mask, scores.dtype
-        )  # additive: 0 keeps a score, -inf removes it
+    elif mask is not None:  # additive: 0 keeps a score, -inf removes it
+        scores = scores + tf.cast(mask, scores.dtype)
     weights = tf.nn.softmax(scores, axis=-1)  # (..., T_q, T_k), each row sums to 1
-    return weights @ v, weights  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
+    # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
+    return weights @ v, weights
 
 
 @keras.saving.register_keras_serializable(package="nnbook")
 class MultiHeadAttention(keras.layers.Layer):
-    """Project, split into heads, attend in each head, concatenate, project: (B, T_q, D) -> (B, T_q, D).
+    """Project, split into heads, attend in each head, concatenate, project:
+    (B, T_q, D) -> (B, T_q, D).
 
-    Called as `mha(query, key=None, value=None, attn_mask=None, causal=False, need_weights=True)`, it returns
-    `(output, weights)` with the weights of every head, (B, H, T_q, T_k). key defaults to query
-    (self-attention), value to key. `attn_mask` is a mask as the function takes it (boolean, True = may
-    attend, or float, added), shaped (T_q, T_k), (B, T_q, T_k) or (B, H, T_q, T_k); `causal=True` also hides
-    every later key. (Not named `mask`: Keras reserves that name for the padding masks it passes along.)
-    With `need_weights=False` the weights are None; TensorFlow has no fused kernel to call, so the same
-    explicit computation runs, and inside `tf.function(jit_compile=True)` XLA fuses it: the fast path for
-    training."""
+    Called as `mha(query, key=None, value=None, attn_mask=None, causal=False,
+    need_weights=True)`, it returns `(output, weights)` with the weights of every head,
+    (B, H, T_q, T_k). key defaults to query (self-attention), value to key. `attn_mask`
+    is a mask as the function takes it (boolean, True = may attend, or float, added),
+    shaped (T_q, T_k), (B, T_q, T_k) or (B, H, T_q, T_k); `causal=True` also hides
+    every later key. (Not named `mask`: Keras reserves that name for the padding masks
+    it passes along.) With `need_weights=False` the weights are None; TensorFlow has no
+    fused kernel to call, so the same explicit computation runs, and inside
+    `tf.function(jit_compile=True)` XLA fuses it: the fast path for training."""
 
     def __init__(self, d_model: int, n_heads: int, **kwargs):
         super().__init__(**kwargs)
-        self.d_model = checks.positive_int("d_model", d_model)
-        self.n_heads = checks.positive_int("n_heads", n_heads)
-        if d_model % n_heads:
-            raise ValueError(
-                f"n_heads: expected a divisor of d_model = {d_model}, got {n_heads}"
-            )
+        self.d_model = d_model = checks.positive_int("d_model", d_model)
+        self.n_heads = n_heads = checks.positive_int("n_heads", n_heads)
+        checks.require(
+            "n_heads",
+            d_model % n_heads == 0,
+            f"a divisor of d_model = {d_model}",
+            n_heads,
+        )
         self.d_head = d_model // n_heads
         # kernels (D, D): (in, out); output feature h * d_head + i belongs to head h
         self.q_proj = keras.layers.Dense(d_model, name="q_proj")
         self.k_proj = keras.layers.Dense(d_model, name="k_proj")
         self.v_proj = keras.layers.Dense(d_model, name="v_proj")
         self.out_proj = keras.layers.Dense(d_model, name="out_proj")
-        # Dense's defaults: Glorot uniform kernels and zero biases, set explicitly in PyTorch
-        self.build(
-            (None, None, d_model)
-        )  # d_model is known: weights now, as in PyTorch
+        # Dense's defaults: Glorot uniform kernels and zero biases, set explicitly in
+        # PyTorch. d_model is known: weights now, as in PyTorch
+        self.build((None, None, d_model))
 
     def build(self, input_shape) -> None:
         for dense in (self.q_proj, self.k_proj, self.v_proj, self.out_proj):
@@ -180,15 +185,14 @@ class MultiHeadAttention(keras.layers.Layer):
         )
 
     def _check(self, name: str, x) -> None:
-        if not tf.is_tensor(x) or x.shape.rank != 3 or x.shape[-1] != self.d_model:
-            raise ValueError(
-                f"{name}: expected a tensor of shape (B, T, d_model = {self.d_model}), "
-                f"got {getattr(x, 'shape', type(x).__name__)}"
-            )
-        if x.shape[1] == 0:
-            raise ValueError(
-                f"{name}: expected a non-empty sequence (T > 0), got {tuple(x.shape)}"
-            )
+        _, t, _ = checks.shape(
+            name,
+            x,
+            ("B", "T", self.d_model),
+            kind=tf.is_tensor,
+            what="a tensor of shape",
+        )
+        checks.require(name, t != 0, "a non-empty sequence (T > 0)", checks.describe(x))
 
     def call(
         self,
@@ -203,40 +207,29 @@ class MultiHeadAttention(keras.layers.Layer):
         value = key if value is None else value
         for name, x in (("query", query), ("key", key), ("value", value)):
             self._check(name, x)
-        checks.boolean("causal", causal)
-        checks.boolean("need_weights", need_weights)
-        b, t_q, t_k = (
-            query.shape[0],
-            query.shape[1],
-            key.shape[1],
-        )  # None where unknown while tracing
+        causal = checks.boolean("causal", causal)
+        need_weights = checks.boolean("need_weights", need_weights)
+        # None where unknown while tracing
+        b, t_q, t_k = query.shape[0], query.shape[1], key.shape[1]
         mask = attn_mask
         if mask is not None:
             if tf.is_tensor(mask) and mask.shape.rank == 3:
-                mask = mask[
-                    :, None
-                ]  # (B, T_q, T_k) -> (B, 1, T_q, T_k): the same for every head
+                # (B, T_q, T_k) -> (B, 1, T_q, T_k): the same for every head
+                mask = mask[:, None]
             _check_mask(mask, (b, self.n_heads, t_q, t_k), "attn_mask")
-        if (
-            causal
-        ):  # fold causality into the one mask (there is no causal kernel to hand it to)
-            mask, causal = (
-                _with_causal(mask, tf.shape(query)[1], tf.shape(key)[1]),
-                False,
-            )
+        if causal:
+            # fold causality into the one mask (there is no causal kernel to hand it to)
+            mask = _with_causal(mask, tf.shape(query)[1], tf.shape(key)[1])
         q = self._split_heads(self.q_proj(query))  # (B, H, T_q, d_head)
         k = self._split_heads(self.k_proj(key))  # (B, H, T_k, d_head)
         v = self._split_heads(self.v_proj(value))  # (B, H, T_k, d_head)
-        y, weights = scaled_dot_product_attention(
-            q, k, v, mask=mask
-        )  # (B, H, T_q, d_head)
-        if (
-            not need_weights
-        ):  # under jit_compile, XLA keeps no (T_q, T_k) weights it need not return
+        # (B, H, T_q, d_head)
+        y, weights = scaled_dot_product_attention(q, k, v, mask=mask)
+        if not need_weights:
+            # under jit_compile, XLA keeps no (T_q, T_k) weights it need not return
             weights = None
-        y = tf.reshape(
-            tf.transpose(y, (0, 2, 1, 3)), tf.shape(query)
-        )  # concatenate the heads: (B, T_q, D)
+        # concatenate the heads: (B, T_q, D)
+        y = tf.reshape(tf.transpose(y, (0, 2, 1, 3)), tf.shape(query))
         return self.out_proj(y), weights  # (B, T_q, D), (B, H, T_q, T_k) or None
 
     def get_config(self) -> dict:

@@ -14,6 +14,7 @@ import keras
 import tensorflow as tf
 
 import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
+from nnbook import checks
 from nnbook.convolutions import (  # shared by both frameworks
     CNNConfig,
     check_conv_arguments,
@@ -23,16 +24,9 @@ __all__ = ["ConvBlock", "DepthwiseSeparable", "CNNConfig", "FiveBlockCNN"]
 
 
 def _check_images(x, channels: int, min_size: int = 1) -> None:
-    shape = tuple(getattr(x, "shape", ()))
-    if (
-        len(shape) != 4
-        or shape[-1] != channels
-        or any(s is not None and s < min_size for s in shape[1:3])
-    ):
-        raise ValueError(
-            f"x: expected a 4-D tensor (B, H, W, {channels}) with "
-            f"H, W >= {min_size}, got shape {shape}"
-        )
+    checks.shape(
+        "x", x, ("B", "H", "W", channels), at_least={"H": min_size, "W": min_size}
+    )
 
 
 def _channels_last(input_shape, channels: int) -> tuple:
@@ -62,11 +56,14 @@ class ConvBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        padding = check_conv_arguments(
+        in_ch, out_ch, kernel_size, stride, padding, groups = check_conv_arguments(
             in_ch, out_ch, kernel_size, stride, padding, groups
         )
-        if separable and groups != 1:
-            raise ValueError(f"groups: expected 1 with separable=True, got {groups}")
+        separable = checks.boolean("separable", separable)
+        checks.require(
+            "groups", groups == 1 or not separable, "1 with separable=True", groups
+        )
+        pool = checks.boolean("pool", pool)
         self.in_ch, self.out_ch, self.kernel_size = in_ch, out_ch, kernel_size
         self.stride, self.padding, self.groups = stride, padding, groups
         self.separable, self.pooled = separable, pool
@@ -139,7 +136,10 @@ class DepthwiseSeparable(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        padding = check_conv_arguments(in_ch, out_ch, kernel_size, stride, padding)
+        in_ch, out_ch, kernel_size, stride, padding, _ = check_conv_arguments(
+            in_ch, out_ch, kernel_size, stride, padding
+        )
+        bias = checks.boolean("bias", bias)
         self.in_ch, self.out_ch, self.kernel_size = in_ch, out_ch, kernel_size
         self.stride, self.padding, self.use_bias = stride, padding, bias
         # Conv2D has no numeric padding: P zeros on every side, then 'valid'
@@ -185,11 +185,8 @@ class FiveBlockCNN(keras.Model):
 
     def __init__(self, config: CNNConfig | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.config = config = CNNConfig() if config is None else config
-        if not isinstance(config, CNNConfig):
-            raise ValueError(
-                f"config: expected a CNNConfig, got {type(config).__name__}"
-            )
+        config = CNNConfig() if config is None else config
+        self.config = config = checks.instance("config", config, CNNConfig)
         K, widths = config.kernel_size, config.widths
         in_widths = (config.in_channels, *widths[:-1])
         self.blocks = [  # K x K, stride 1, padding K // 2: size kept

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
-from nnbook import catalogue
+from nnbook import catalogue, checks
 from nnbook.graphs import TwoTowerConfig  # shared by both frameworks
 
 __all__ = [
@@ -34,7 +34,8 @@ __all__ = [
 def build_functional_model(config: TwoTowerConfig | None = None) -> keras.Model:
     """TwoTowerModel with the Functional API: calling layers on symbolic inputs
     records the graph, and keras.Model(inputs, outputs) wraps it."""
-    config = config or TwoTowerConfig()
+    config = TwoTowerConfig() if config is None else config
+    checks.instance("config", config, TwoTowerConfig)
     query = keras.Input(shape=(config.d_query,), name="query")  # (B, d_query)
     item = keras.Input(shape=(config.d_item,), name="item")  # (B, d_item)
     shared = keras.layers.Dense(config.d_model, activation="relu", name="shared")
@@ -53,11 +54,7 @@ def build_functional_model(config: TwoTowerConfig | None = None) -> keras.Model:
 
 
 def _check_input(name: str, x, width: int) -> None:
-    shape = tuple(getattr(x, "shape", ()))
-    if len(shape) != 2 or shape[-1] != width:
-        raise ValueError(
-            f"{name}: expected a tensor of shape (B, {width}), got {shape}"
-        )
+    checks.shape(name, x, ("B", width), what="a tensor of shape")
 
 
 @keras.saving.register_keras_serializable(package="nnbook")
@@ -67,7 +64,8 @@ class TwoTowerModel(keras.Model):
 
     def __init__(self, config: TwoTowerConfig | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.config = config = config or TwoTowerConfig()
+        config = TwoTowerConfig() if config is None else config
+        self.config = config = checks.instance("config", config, TwoTowerConfig)
         self.query_proj = keras.layers.Dense(config.d_model, name="query_proj")
         self.item_proj = keras.layers.Dense(config.d_model, name="item_proj")
         self.shared = keras.layers.Dense(config.d_model, name="shared")  # 2 towers
@@ -109,18 +107,21 @@ def load_numpy_weights(model: keras.Model, weights: dict) -> None:
     """Copy NumPy weights into the model: "<layer>.kernel" (in, out) and "<layer>.bias"
     for y = x @ kernel + bias. Dense stores the kernel so, (in, out)."""
     expected = {f"{layer}.{part}" for layer in _LAYERS for part in ("kernel", "bias")}
-    if not isinstance(weights, dict) or set(weights) != expected:
-        got = sorted(weights) if isinstance(weights, dict) else weights
-        raise ValueError(f"weights: expected the keys {sorted(expected)}, got {got!r}")
+    checks.require(
+        "weights",
+        isinstance(weights, dict) and set(weights) == expected,
+        f"the keys {sorted(expected)}",
+        repr(sorted(weights) if isinstance(weights, dict) else weights),
+    )
     for layer in _LAYERS:
         dense = model.get_layer(layer)  # by name: functional and subclassed alike
         for part, target in [("kernel", dense.kernel), ("bias", dense.bias)]:
-            value = np.asarray(weights[f"{layer}.{part}"], dtype=np.float32)
-            if value.shape != tuple(target.shape):
-                raise ValueError(
-                    f"weights['{layer}.{part}']: expected shape "
-                    f"{tuple(target.shape)}, got {value.shape}"
-                )
+            value = checks.array(
+                f"weights['{layer}.{part}']",
+                np.asarray(weights[f"{layer}.{part}"], dtype=np.float32),
+                tuple(target.shape),
+                what="shape",
+            )
             target.assign(value)
 
 
@@ -128,7 +129,8 @@ def load_numpy_weights(model: keras.Model, weights: dict) -> None:
 
 
 def catalogue_layer(entry: catalogue.Entry) -> keras.layers.Layer | None:
-    """The entry's Keras layer (several: a keras.Sequential); None where there is none."""
+    """The entry's Keras layer (several: a keras.Sequential); None where there is
+    none."""
     if entry.keras is None:
         return None
     layers = [
@@ -142,6 +144,7 @@ def measure_layer(entry: catalogue.Entry, seed: int = 0) -> catalogue.Measured |
     """Call the entry's Keras layer on a batch in Keras' layout. Returns what
     it holds (trainable and non-trainable weights), its output shape without
     the batch, and its default settings; None where Keras has no such layer."""
+    seed = checks.non_negative_int("seed", seed)
     layer = catalogue_layer(entry)
     if layer is None:
         return None

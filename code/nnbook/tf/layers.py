@@ -28,6 +28,10 @@ __all__ = [
     "fit_builtin",
 ]
 
+# Both frameworks' Sequential say the same: nn.Module and keras Layer are each
+# framework's word for a layer.
+_A_LAYER = "a layer of this framework"
+
 
 # ---------------------------------------------- a model is parameters + computation
 
@@ -36,8 +40,8 @@ class LinearRegressionScratch:
     """y_hat = x @ w + b from two bare variables: no keras.Model, no optimizer."""
 
     def __init__(self, d_in: int, sigma: float = 0.01):
-        checks.positive_int("d_in", d_in)
-        checks.positive_float("sigma", sigma)
+        d_in = checks.positive_int("d_in", d_in)
+        sigma = checks.positive_float("sigma", sigma)
         # Variables go where the enclosing `with tf.device(...)` puts them.
         w = tf.random.normal((d_in, 1), stddev=sigma)
         self.w = tf.Variable(w)  # (d_in, 1)
@@ -60,8 +64,8 @@ class LinearRegression(keras.Model):
 
     def __init__(self, d_in: int, sigma: float = 0.01, **kwargs):
         super().__init__(**kwargs)
-        self.d_in = checks.positive_int("d_in", d_in)
-        self.sigma = checks.positive_float("sigma", sigma)
+        self.d_in = d_in = checks.positive_int("d_in", d_in)
+        self.sigma = sigma = checks.positive_float("sigma", sigma)
         self.linear = keras.layers.Dense(  # kernel (d_in, 1), bias (1,)
             1,
             # the same start as LinearRegressionScratch
@@ -121,12 +125,9 @@ class Sequential(keras.Model):
 
     def __init__(self, *layers: keras.layers.Layer, **kwargs):
         super().__init__(**kwargs)
-        if not layers:
-            raise ValueError("layers: expected at least one layer, got none")
+        checks.require("layers", len(layers) > 0, "at least one layer", "none")
         for i, layer in enumerate(layers):
-            if not isinstance(layer, keras.layers.Layer):
-                got = type(layer).__name__
-                raise ValueError(f"layers[{i}]: expected a keras Layer, got {got}")
+            checks.instance(f"layers[{i}]", layer, keras.layers.Layer, _A_LAYER)
         # a list attribute is tracked: its layers' weights become the model's
         self.blocks = list(layers)
 
@@ -136,15 +137,15 @@ class Sequential(keras.Model):
         return x
 
     def get_config(self) -> dict:
-        layers = [keras.saving.serialize_keras_object(l) for l in self.blocks]
+        layers = [keras.saving.serialize_keras_object(layer) for layer in self.blocks]
         return {**super().get_config(), "layers": layers}
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None) -> Sequential:
         config = dict(config)
         layers = [
-            keras.saving.deserialize_keras_object(l, custom_objects)
-            for l in config.pop("layers")
+            keras.saving.deserialize_keras_object(layer, custom_objects)
+            for layer in config.pop("layers")
         ]
         return cls(*layers, **config)
 
@@ -156,7 +157,7 @@ class FixedHiddenMLP(keras.Model):
 
     def __init__(self, d_hidden: int = 20, **kwargs):
         super().__init__(**kwargs)
-        self.d_hidden = checks.positive_int("d_hidden", d_hidden)
+        self.d_hidden = d_hidden = checks.positive_int("d_hidden", d_hidden)
         # used twice in call: one set of weights
         self.linear = Dense(d_hidden, name="linear")
 
@@ -195,7 +196,7 @@ class NestMLP(keras.Model):
         relu = keras.layers.ReLU
         blocks = [layer for w in self.widths for layer in (Dense(w), relu())]
         self.body = Sequential(*blocks, name="body")  # (B, d_in) -> (B, widths[-1])
-        self.head = Dense(d_out, name="head")  # (B, widths[-1]) -> (B, d_out)
+        self.head = Dense(self.d_out, name="head")  # (B, widths[-1]) -> (B, d_out)
 
     def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, d_out)
         return self.head(self.body(x))
@@ -208,18 +209,15 @@ class NestMLP(keras.Model):
 # ---------------------------------------------------------------------- training
 
 
-def _check_fit_args(x, y, epochs, lr, batch_size) -> None:
-    if not tf.is_tensor(x) or x.shape.rank != 2:
-        raise ValueError(
-            f"x: expected a 2-D tensor (N, d_in), got {getattr(x, 'shape', x)!r}"
-        )
-    if not tf.is_tensor(y) or y.shape.rank != 2 or y.shape[0] != x.shape[0]:
-        raise ValueError(
-            f"y: expected a 2-D tensor with {x.shape[0]} rows, got {getattr(y, 'shape', y)!r}"
-        )
-    checks.positive_int("epochs", epochs)
-    checks.positive_float("lr", lr)
-    checks.positive_int("batch_size", batch_size)
+def _check_fit_args(x, y, epochs, lr, batch_size) -> tuple[int, float, int]:
+    """(epochs, lr, batch_size) as Python numbers, once x and y are checked."""
+    n, _ = checks.shape("x", x, ("N", "d_in"), kind=tf.is_tensor)
+    checks.shape("y", y, (n, "d_out"), kind=tf.is_tensor)
+    return (
+        checks.positive_int("epochs", epochs),
+        checks.positive_float("lr", lr),
+        checks.positive_int("batch_size", batch_size),
+    )
 
 
 def fit_custom_loop(
@@ -232,7 +230,7 @@ def fit_custom_loop(
 ) -> list[float]:
     """Minibatch SGD on mean squared error, batches cut by indexing.
     Returns each epoch's mean loss."""
-    _check_fit_args(x, y, epochs, lr, batch_size)
+    epochs, lr, batch_size = _check_fit_args(x, y, epochs, lr, batch_size)
     optimizer = keras.optimizers.SGD(learning_rate=lr)
 
     # A new tf.function per call, so per model: never a stale graph (see the
@@ -268,7 +266,7 @@ def fit_builtin(
 ) -> list[float]:
     """The same training with Keras' built-in Model.fit, which compiles its
     own step with tf.function. Returns each epoch's mean loss."""
-    _check_fit_args(x, y, epochs, lr, batch_size)
+    epochs, lr, batch_size = _check_fit_args(x, y, epochs, lr, batch_size)
     optimizer = keras.optimizers.SGD(learning_rate=lr)
     model.compile(optimizer=optimizer, loss="mean_squared_error")
     history = model.fit(

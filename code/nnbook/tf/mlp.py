@@ -64,10 +64,7 @@ class MLP(keras.Model):
             input_shape = (*input_shape[:-1], linear.units)
 
     def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, d_out)
-        if len(x.shape) != 2 or x.shape[-1] != self.d_in:
-            raise ValueError(
-                f"x: expected a 2-D tensor (B, {self.d_in}), got shape {tuple(x.shape)}"
-            )
+        checks.shape("x", x, ("B", self.d_in))
         *hidden, last = self.linears
         for linear in hidden:
             x = self.act(linear(x))  # (B, H)

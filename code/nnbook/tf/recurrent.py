@@ -1,21 +1,20 @@
-"""Recurrent networks in TensorFlow / Keras: the classes of the chapter "Recurrent networks: vanilla RNN vs LSTM".
+"""Recurrent networks in TensorFlow / Keras: the classes of the chapter "Recurrent
+networks: vanilla RNN vs LSTM".
 
-Mirrors `nnbook.torch.recurrent` class for class, in the same order; read the two files side by side.
-Shapes in comments: B is the batch size, T the number of time steps, C the input features, H the hidden
-size, V the vocabulary size, E the embedding width.
+Mirrors `nnbook.torch.recurrent` class for class, in the same order; read the two
+files side by side. Shapes in comments: B is the batch size, T the number of time
+steps, C the input features, H the hidden size, V the vocabulary size, E the embedding
+width.
 """
 
 from __future__ import annotations
-
-import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
-from nnbook import checks
-from nnbook.history import TrainingRecord
+from nnbook import checks, history
+from nnbook.tf import predicted_labels  # TensorFlow, imported without its C++ logging
 
 __all__ = [
     "VanillaRNN",
@@ -30,29 +29,31 @@ __all__ = [
 
 
 def _check_sequence(x, input_size: int) -> None:
-    shape = tuple(getattr(x, "shape", ()))
-    if len(shape) != 3:
-        raise ValueError(f"x: expected a 3-D tensor (B, T, C), got shape {shape}")
-    if shape[1] is None:
-        raise ValueError("x: expected a known number of time steps to unroll, got None")
-    if shape[1] == 0:
-        raise ValueError(
-            "x: expected at least one time step, got an empty sequence (T = 0)"
-        )
-    if shape[2] != input_size:
-        raise ValueError(
-            f"x: expected C = input_size = {input_size} features, got {shape[2]}"
-        )
+    _, steps, features = checks.shape("x", x, ("B", "T", "C"))
+    # a Python loop unrolls the steps: their number must be known when tracing
+    checks.require(
+        "x", steps is not None, "a known number of time steps to unroll", None
+    )
+    checks.require(
+        "x", steps != 0, "at least one time step", "an empty sequence (T = 0)"
+    )
+    checks.require(
+        "x",
+        features == input_size,
+        f"C = input_size = {input_size} features",
+        features,
+    )
 
 
 @keras.saving.register_keras_serializable(package="nnbook")
 def _unit_forget_bias(shape, dtype=None):
-    # keras.layers.LSTM's default bias: 0 for the gates i, c, o and 1 for the forget gate f
+    # keras.layers.LSTM's default bias: 0 for the gates i, c, o and 1 for the forget
+    # gate f
     H = shape[0] // 4
     return tf.concat([tf.zeros(H), tf.ones(H), tf.zeros(2 * H)], axis=0)
 
 
-# ---------------------------------------------------------------------- the cells, unrolled
+# ------------------------------------------------------------ the cells, unrolled
 
 
 @keras.saving.register_keras_serializable(package="nnbook")
@@ -62,8 +63,8 @@ class VanillaRNN(keras.layers.Layer):
 
     def __init__(self, input_size: int, hidden_size: int, **kwargs):
         super().__init__(**kwargs)
-        self.input_size = checks.positive_int("input_size", input_size)
-        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.input_size = input_size = checks.positive_int("input_size", input_size)
+        self.hidden_size = hidden_size = checks.positive_int("hidden_size", hidden_size)
         # SimpleRNN's defaults: Glorot-uniform kernel, orthogonal recurrent kernel,
         # zero bias
         self.ih = keras.layers.Dense(hidden_size, name="ih")  # W_x (C, H), b (H,)
@@ -99,14 +100,14 @@ class VanillaRNN(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="nnbook")
 class LSTM(keras.layers.Layer):
-    """Long short-term memory, unrolled over time: what keras.layers.LSTM computes. Gates
-    in Keras' order i, f, c, o (input, forget, candidate, output), stacked in one
-    (C, 4H) and one (H, 4H) kernel."""
+    """Long short-term memory, unrolled over time: what keras.layers.LSTM computes.
+    Gates in Keras' order i, f, c, o (input, forget, candidate, output), stacked in
+    one (C, 4H) and one (H, 4H) kernel."""
 
     def __init__(self, input_size: int, hidden_size: int, **kwargs):
         super().__init__(**kwargs)
-        self.input_size = checks.positive_int("input_size", input_size)
-        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.input_size = input_size = checks.positive_int("input_size", input_size)
+        self.hidden_size = hidden_size = checks.positive_int("hidden_size", hidden_size)
         # LSTM's defaults: Glorot-uniform kernel, orthogonal recurrent kernel,
         # forget-gate bias 1
         self.ih = keras.layers.Dense(  # W_x (C, 4H), b (4H,)
@@ -151,49 +152,65 @@ class LSTM(keras.layers.Layer):
 def load_builtin(
     ours: VanillaRNN | LSTM, builtin: keras.layers.SimpleRNN | keras.layers.LSTM
 ) -> VanillaRNN | LSTM:
-    """Copy a built SimpleRNN (tanh) / LSTM into VanillaRNN / LSTM: the same layout, no transposes."""
+    """Copy a built SimpleRNN (tanh) / LSTM into VanillaRNN / LSTM: the same layout,
+    no transposes."""
     pairs = {VanillaRNN: keras.layers.SimpleRNN, LSTM: keras.layers.LSTM}
-    if type(ours) not in pairs:
-        raise ValueError(
-            f"ours: expected a VanillaRNN or an LSTM, got {type(ours).__name__}"
-        )
+    checks.require(
+        "ours", type(ours) in pairs, "a VanillaRNN or an LSTM", type(ours).__name__
+    )
     expected = pairs[type(ours)]
-    if type(builtin) is not expected or not builtin.built or not builtin.cell.use_bias:
-        raise ValueError(
-            f"builtin: expected a built keras.layers.{expected.__name__} with a bias, got {builtin!r}"
-        )
-    if builtin.cell.activation is not keras.activations.tanh:
-        raise ValueError(
-            f"builtin: expected activation='tanh', got {builtin.cell.activation!r}"
-        )
+    checks.require(
+        "builtin",
+        type(builtin) is expected and builtin.built and builtin.cell.use_bias,
+        f"a built keras.layers.{expected.__name__} with a bias",
+        repr(builtin),
+    )
+    checks.require(
+        "builtin",
+        builtin.cell.activation is keras.activations.tanh,
+        "activation='tanh'",
+        repr(builtin.cell.activation),
+    )
     ours.ih.kernel.assign(builtin.cell.kernel)  # (C, H) or (C, 4H)
     ours.ih.bias.assign(builtin.cell.bias)
     ours.hh.kernel.assign(builtin.cell.recurrent_kernel)  # (H, H) or (H, 4H)
     return ours
 
 
+# set_gate_biases' rule in words both frameworks share (an nn.LSTM is built when made,
+# a Keras LSTM has one layer)
+_AN_LSTM = "an LSTM, or a built one-layer LSTM of this framework with biases"
+
+
 def set_gate_biases(
     layer: LSTM | keras.layers.LSTM, *, forget_bias: float, input_bias: float
 ) -> None:
-    """Start the forget gate at sigmoid(forget_bias), the input gate at sigmoid(input_bias).
+    """Start the forget gate at sigmoid(forget_bias), the input gate at
+    sigmoid(input_bias).
 
     Keras has one bias per gate: it gets the value."""
+    forget_bias = checks.number("forget_bias", forget_bias)
+    input_bias = checks.number("input_bias", input_bias)
+    builtin = (
+        isinstance(layer, keras.layers.LSTM) and layer.built and layer.cell.use_bias
+    )
+    checks.require(
+        "layer",
+        isinstance(layer, LSTM) or builtin,
+        _AN_LSTM,
+        type(layer).__name__,
+    )
     if isinstance(layer, LSTM):
         bias, H = layer.ih.bias, layer.hidden_size  # (4H,)
-    elif isinstance(layer, keras.layers.LSTM) and layer.built and layer.cell.use_bias:
-        bias, H = layer.cell.bias, layer.units
     else:
-        raise ValueError(
-            "layer: expected an LSTM or a built keras.layers.LSTM with a "
-            f"bias, got {type(layer).__name__}"
-        )
+        bias, H = layer.cell.bias, layer.units
     values = bias.numpy()
     values[0:H] = input_bias  # i = entries [0, H)
     values[H : 2 * H] = forget_bias  # f = entries [H, 2H)
     bias.assign(values)
 
 
-# -------------------------------------------------------------------- the long-sequence classifier
+# ---------------------------------------------------- the long-sequence classifier
 
 
 @keras.saving.register_keras_serializable(package="nnbook")
@@ -210,10 +227,10 @@ class SequenceClassifier(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.cell = checks.one_of("cell", cell, ["rnn", "lstm"])
-        self.vocab_size = checks.positive_int("vocab_size", vocab_size)
-        self.embed_dim = checks.positive_int("embed_dim", embed_dim)
-        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.cell = cell = checks.one_of("cell", cell, ["rnn", "lstm"])
+        self.vocab_size = vocab_size = checks.positive_int("vocab_size", vocab_size)
+        self.embed_dim = embed_dim = checks.positive_int("embed_dim", embed_dim)
+        self.hidden_size = hidden_size = checks.positive_int("hidden_size", hidden_size)
         normal = keras.initializers.RandomNormal(stddev=1.0)  # as in nn.Embedding
         self.embedding = keras.layers.Embedding(  # embeddings (V, E) ~ N(0, 1)
             vocab_size,
@@ -241,9 +258,7 @@ class SequenceClassifier(keras.Model):
 
     def __call__(self, tokens, *args, **kwargs):
         # checked here, not in call(): Keras rewrites the errors raised in call()
-        shape = tuple(getattr(tokens, "shape", ()))
-        if len(shape) != 2:
-            raise ValueError(f"tokens: expected a 2-D tensor (B, T), got shape {shape}")
+        checks.shape("tokens", tokens, ("B", "T"))
         return super().__call__(tokens, *args, **kwargs)
 
     def call(self, tokens: tf.Tensor) -> tf.Tensor:  # (B, T) -> (B, V)
@@ -269,26 +284,14 @@ def evaluate(
     labels: np.ndarray,
     batch_size: int = 1000,
 ) -> float:
-    """Test accuracy of `model` on int tokens (N, T) and labels (N,)."""
-    return _accuracy(_predict_function(model), tokens, labels, batch_size)
-
-
-def _accuracy(
-    predict, tokens: np.ndarray, labels: np.ndarray, batch_size: int = 1000
-) -> float:
+    """Test accuracy of `model` on int tokens (N, T) and labels (N,), in inference
+    mode; the prediction is compiled once per model (`nnbook.tf.predicted_labels`)."""
     correct = 0
     for i in range(0, len(tokens), batch_size):
-        predicted = predict(tf.constant(tokens[i : i + batch_size])).numpy()  # (b,)
+        batch = tf.constant(tokens[i : i + batch_size])  # (b, T)
+        predicted = predicted_labels(model, batch).numpy()  # (b,)
         correct += (predicted == labels[i : i + batch_size]).sum()
     return float(correct / len(tokens))
-
-
-def _predict_function(model: keras.Model):
-    @tf.function(reduce_retracing=True)
-    def predict(tokens):
-        return tf.argmax(model(tokens, training=False), axis=1)
-
-    return predict
 
 
 def fit_sequence_classifier(
@@ -298,37 +301,35 @@ def fit_sequence_classifier(
     *,
     lr: float = 3e-3,
     eval_every: int = 50,
-) -> TrainingRecord:
+) -> history.TrainingHistory:
     """Adam on cross-entropy, one step per (tokens, labels) batch; the test set scored
     before training and every `eval_every` steps."""
-    checks.positive_float("lr", lr)
-    checks.positive_int("eval_every", eval_every)
-    optimizer = keras.optimizers.Adam(
-        learning_rate=lr, epsilon=1e-8
-    )  # PyTorch's epsilon
+    lr = checks.positive_float("lr", lr)
+    eval_every = checks.positive_int("eval_every", eval_every)
+    optimizer = keras.optimizers.Adam(learning_rate=lr, epsilon=1e-8)  # PyTorch's eps
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     @tf.function  # one graph for every step: the batches have one shape
-    def train_step(tokens, labels):
+    def compiled_step(tokens, labels):
         with tf.GradientTape() as tape:
             loss = loss_fn(labels, model(tokens, training=True))  # (B, V) logits
         gradients = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         return loss
 
-    predict = _predict_function(model)  # traced once for the whole run
-    losses, eval_steps, accuracy, seconds = [], [0], [_accuracy(predict, *test)], 0.0
-    for step, (tokens, labels) in enumerate(batches, start=1):
-        start = time.perf_counter()
-        losses.append(float(train_step(tf.constant(tokens), tf.constant(labels))))
-        seconds += time.perf_counter() - start
-        if step % eval_every == 0:
-            eval_steps.append(step)
-            accuracy.append(_accuracy(predict, *test))
-    if not losses:
-        raise ValueError("batches: expected at least one batch, got none")
-    return TrainingRecord(
-        np.array(losses), np.array(eval_steps), np.array(accuracy), seconds
+    def train_step(step: int, batch) -> tf.Tensor:
+        tokens, labels = batch
+        return compiled_step(tf.constant(tokens), tf.constant(labels))
+
+    def test_model() -> dict[str, float]:
+        return {"test_accuracy": evaluate(model, *test)}
+
+    return history.run_training_loop(
+        train_step,
+        batches,
+        test_model,
+        eval_at=history.every(eval_every),
+        items_per_step=lambda batch: len(batch[0]),  # sequences
     )
 
 

@@ -84,10 +84,12 @@ class BasicBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.in_channels = checks.positive_int("in_channels", in_channels)
-        self.out_channels = checks.positive_int("out_channels", out_channels)
-        self.stride = checks.one_of("stride", stride, STRIDES)
-        self.residual = checks.boolean("residual", residual)
+        self.in_channels = in_channels = checks.positive_int("in_channels", in_channels)
+        self.out_channels = out_channels = checks.positive_int(
+            "out_channels", out_channels
+        )
+        self.stride = stride = checks.one_of("stride", stride, STRIDES)
+        self.residual = residual = checks.boolean("residual", residual)
         self.conv1 = _conv(out_channels, 3, stride, name="conv1")
         self.bn1 = _bn("bn1")
         self.conv2 = _conv(out_channels, 3, name="conv2")
@@ -146,10 +148,10 @@ class Bottleneck(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.in_channels = checks.positive_int("in_channels", in_channels)
-        self.channels = checks.positive_int("channels", channels)
-        self.stride = checks.one_of("stride", stride, STRIDES)
-        self.residual = checks.boolean("residual", residual)
+        self.in_channels = in_channels = checks.positive_int("in_channels", in_channels)
+        self.channels = channels = checks.positive_int("channels", channels)
+        self.stride = stride = checks.one_of("stride", stride, STRIDES)
+        self.residual = residual = checks.boolean("residual", residual)
         self.out_channels = out_channels = channels * self.expansion
         self.conv1 = _conv(channels, 1, name="conv1")  # reduce
         self.bn1 = _bn("bn1")
@@ -209,10 +211,8 @@ class CifarResNet(keras.Model):
 
     def __init__(self, config: CifarResNetConfig | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.config = config = config or CifarResNetConfig()
-        if not isinstance(config, CifarResNetConfig):
-            got = type(config).__name__
-            raise ValueError(f"config: expected a CifarResNetConfig, got {got}")
+        config = CifarResNetConfig() if config is None else config
+        self.config = config = checks.instance("config", config, CifarResNetConfig)
         self.conv = _conv(config.widths[0], 3, name="conv")  # the stem
         self.bn = _bn("bn")
         blocks, c_in = [], config.widths[0]
@@ -247,10 +247,7 @@ class CifarResNet(keras.Model):
 
     def call(self, x: tf.Tensor, training=None) -> tf.Tensor:
         # (B, H, W, 3) -> (B, 10)
-        if len(x.shape) != 4 or x.shape[-1] != 3:
-            raise ValueError(
-                f"x: expected images (B, H, W, 3), got shape {tuple(x.shape)}"
-            )
+        checks.shape("x", x, ("B", "H", "W", 3), what="images")
         x = self.bn(self.conv(_pad(x)), training=training)
         x = tf.nn.relu(x)  # (B, H, W, 16)
         for block in self.blocks:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nnbook import checks
 from nnbook.convolutions import (  # shared by both frameworks
     CNNConfig,
     check_conv_arguments,
@@ -22,17 +23,13 @@ __all__ = ["ConvBlock", "DepthwiseSeparable", "CNNConfig", "FiveBlockCNN"]
 
 
 def _check_images(x, channels: int, min_size: int = 1) -> None:
-    shape = tuple(getattr(x, "shape", ()))
-    if (
-        not isinstance(x, torch.Tensor)
-        or len(shape) != 4
-        or shape[1] != channels
-        or min(shape[2:]) < min_size
-    ):
-        raise ValueError(
-            f"x: expected a 4-D tensor (B, {channels}, H, W) with "
-            f"H, W >= {min_size}, got shape {shape}"
-        )
+    checks.shape(
+        "x",
+        x,
+        ("B", channels, "H", "W"),
+        kind=torch.is_tensor,
+        at_least={"H": min_size, "W": min_size},
+    )
 
 
 # ------------------------------------------------------------------------ blocks
@@ -56,11 +53,14 @@ class ConvBlock(nn.Module):
         pool: bool = False,
     ):
         super().__init__()
-        padding = check_conv_arguments(
+        in_ch, out_ch, kernel_size, stride, padding, groups = check_conv_arguments(
             in_ch, out_ch, kernel_size, stride, padding, groups
         )
-        if separable and groups != 1:
-            raise ValueError(f"groups: expected 1 with separable=True, got {groups}")
+        separable = checks.boolean("separable", separable)
+        checks.require(
+            "groups", groups == 1 or not separable, "1 with separable=True", groups
+        )
+        pool = checks.boolean("pool", pool)
         self.in_ch, self.out_ch = in_ch, out_ch
         if separable:  # no biases: BatchNorm's shift makes them redundant
             self.conv = DepthwiseSeparable(
@@ -94,7 +94,10 @@ class DepthwiseSeparable(nn.Module):
         bias: bool = True,
     ):
         super().__init__()
-        padding = check_conv_arguments(in_ch, out_ch, kernel_size, stride, padding)
+        in_ch, out_ch, kernel_size, stride, padding, _ = check_conv_arguments(
+            in_ch, out_ch, kernel_size, stride, padding
+        )
+        bias = checks.boolean("bias", bias)
         self.in_ch, self.out_ch = in_ch, out_ch
         # groups=in_ch: each input channel is its own group. weight (in_ch, 1, K, K)
         self.depthwise = nn.Conv2d(
@@ -119,11 +122,8 @@ class FiveBlockCNN(nn.Module):
 
     def __init__(self, config: CNNConfig | None = None):
         super().__init__()
-        self.config = config = CNNConfig() if config is None else config
-        if not isinstance(config, CNNConfig):
-            raise ValueError(
-                f"config: expected a CNNConfig, got {type(config).__name__}"
-            )
+        config = CNNConfig() if config is None else config
+        self.config = config = checks.instance("config", config, CNNConfig)
         K, widths = config.kernel_size, config.widths
         in_widths = (config.in_channels, *widths[:-1])
         self.blocks = nn.Sequential(

@@ -13,7 +13,7 @@ import torch
 import torch.fx
 from torch import nn
 
-from nnbook import catalogue
+from nnbook import catalogue, checks
 from nnbook.graphs import TwoTowerConfig  # shared by both frameworks
 
 __all__ = [
@@ -30,11 +30,7 @@ __all__ = [
 
 @torch.fx.wrap  # torch.fx records the check as one call instead of tracing into it
 def _check_input(name: str, x, width: int) -> None:
-    shape = tuple(getattr(x, "shape", ()))
-    if not isinstance(x, torch.Tensor) or len(shape) != 2 or shape[-1] != width:
-        raise ValueError(
-            f"{name}: expected a tensor of shape (B, {width}), got {shape}"
-        )
+    checks.shape(name, x, ("B", width), kind=torch.is_tensor, what="a tensor of shape")
 
 
 class TwoTowerModel(nn.Module):
@@ -43,7 +39,8 @@ class TwoTowerModel(nn.Module):
 
     def __init__(self, config: TwoTowerConfig | None = None):
         super().__init__()
-        self.config = config = config or TwoTowerConfig()
+        config = TwoTowerConfig() if config is None else config
+        self.config = config = checks.instance("config", config, TwoTowerConfig)
         self.query_proj = nn.Linear(config.d_query, config.d_model)
         self.item_proj = nn.Linear(config.d_item, config.d_model)
         self.shared = nn.Linear(config.d_model, config.d_model)  # 2 towers
@@ -69,19 +66,22 @@ def load_numpy_weights(model: TwoTowerModel, weights: dict) -> None:
     """Copy NumPy weights into the model: "<layer>.kernel" (in, out) and "<layer>.bias"
     for y = x @ kernel + bias. nn.Linear stores the kernel transposed, (out, in)."""
     expected = {f"{layer}.{part}" for layer in _LAYERS for part in ("kernel", "bias")}
-    if not isinstance(weights, dict) or set(weights) != expected:
-        got = sorted(weights) if isinstance(weights, dict) else weights
-        raise ValueError(f"weights: expected the keys {sorted(expected)}, got {got!r}")
+    checks.require(
+        "weights",
+        isinstance(weights, dict) and set(weights) == expected,
+        f"the keys {sorted(expected)}",
+        repr(sorted(weights) if isinstance(weights, dict) else weights),
+    )
     with torch.no_grad():
         for layer in _LAYERS:
             linear = getattr(model, layer)
             for part, target in [("kernel", linear.weight.T), ("bias", linear.bias)]:
-                value = np.asarray(weights[f"{layer}.{part}"], dtype=np.float32)
-                if value.shape != tuple(target.shape):
-                    raise ValueError(
-                        f"weights['{layer}.{part}']: expected shape "
-                        f"{tuple(target.shape)}, got {value.shape}"
-                    )
+                value = checks.array(
+                    f"weights['{layer}.{part}']",
+                    np.asarray(weights[f"{layer}.{part}"], dtype=np.float32),
+                    tuple(target.shape),
+                    what="shape",
+                )
                 target.copy_(torch.from_numpy(value))  # .T is a view: fills weight
 
 
@@ -89,7 +89,8 @@ def load_numpy_weights(model: TwoTowerModel, weights: dict) -> None:
 
 
 def catalogue_layer(entry: catalogue.Entry) -> nn.Module | None:
-    """The entry's PyTorch layer (several: an nn.Sequential); None where there is none."""
+    """The entry's PyTorch layer (several: an nn.Sequential); None where there is
+    none."""
     if entry.torch is None:
         return None
     layers = [getattr(nn, spec.cls)(*spec.args, **spec.kwargs) for spec in entry.torch]
@@ -100,6 +101,7 @@ def measure_layer(entry: catalogue.Entry, seed: int = 0) -> catalogue.Measured |
     """Call the entry's PyTorch layer on a batch in PyTorch's layout. Returns
     what it holds (parameters, buffers), its output shape without the batch,
     and its default settings; None where PyTorch has no such layer."""
+    seed = checks.non_negative_int("seed", seed)
     layer = catalogue_layer(entry)
     if layer is None:
         return None

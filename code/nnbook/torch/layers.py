@@ -30,6 +30,10 @@ __all__ = [
     "fit_builtin",
 ]
 
+# Both frameworks' Sequential say the same: nn.Module and keras Layer are each
+# framework's word for a layer.
+_A_LAYER = "a layer of this framework"
+
 
 # ---------------------------------------------- a model is parameters + computation
 
@@ -38,8 +42,8 @@ class LinearRegressionScratch:
     """y_hat = x @ w + b from two bare tensors: no nn.Module, no optimizer."""
 
     def __init__(self, d_in: int, sigma: float = 0.01, device="cpu"):
-        checks.positive_int("d_in", d_in)
-        checks.positive_float("sigma", sigma)
+        d_in = checks.positive_int("d_in", d_in)
+        sigma = checks.positive_float("sigma", sigma)
         w = torch.randn(d_in, 1, device=device) * sigma
         self.w = w.requires_grad_()  # (d_in, 1)
         self.b = torch.zeros(1, device=device, requires_grad=True)  # (1,)
@@ -60,8 +64,8 @@ class LinearRegression(nn.Module):
 
     def __init__(self, d_in: int, sigma: float = 0.01):
         super().__init__()
-        checks.positive_int("d_in", d_in)
-        checks.positive_float("sigma", sigma)
+        d_in = checks.positive_int("d_in", d_in)
+        sigma = checks.positive_float("sigma", sigma)
         self.linear = nn.Linear(d_in, 1)  # weight (1, d_in), bias (1,)
         # the same start as LinearRegressionScratch
         nn.init.normal_(self.linear.weight, std=sigma)
@@ -109,12 +113,9 @@ class Sequential(nn.Module):
 
     def __init__(self, *layers: nn.Module):
         super().__init__()
-        if not layers:
-            raise ValueError("layers: expected at least one layer, got none")
+        checks.require("layers", len(layers) > 0, "at least one layer", "none")
         for i, layer in enumerate(layers):
-            if not isinstance(layer, nn.Module):
-                got = type(layer).__name__
-                raise ValueError(f"layers[{i}]: expected an nn.Module, got {got}")
+            checks.instance(f"layers[{i}]", layer, nn.Module, _A_LAYER)
             # registered as "0", "1", ...: the names nn.Sequential uses
             self.add_module(str(i), layer)
 
@@ -130,7 +131,7 @@ class FixedHiddenMLP(nn.Module):
 
     def __init__(self, d_hidden: int = 20):
         super().__init__()
-        self.d_hidden = checks.positive_int("d_hidden", d_hidden)
+        self.d_hidden = d_hidden = checks.positive_int("d_hidden", d_hidden)
         # used twice in forward: one set of weights
         self.linear = Dense(d_hidden)
         # A buffer: saved and moved by .to(device) with the model, never trained.
@@ -156,7 +157,7 @@ class NestMLP(nn.Module):
         self.d_out = checks.positive_int("d_out", d_out)
         blocks = [layer for w in self.widths for layer in (Dense(w), nn.ReLU())]
         self.body = Sequential(*blocks)  # (B, d_in) -> (B, widths[-1])
-        self.head = Dense(d_out)  # (B, widths[-1]) -> (B, d_out)
+        self.head = Dense(self.d_out)  # (B, widths[-1]) -> (B, d_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, d_out)
         return self.head(self.body(x))
@@ -165,18 +166,15 @@ class NestMLP(nn.Module):
 # ---------------------------------------------------------------------- training
 
 
-def _check_fit_args(x, y, epochs, lr, batch_size) -> None:
-    if not isinstance(x, torch.Tensor) or x.ndim != 2:
-        raise ValueError(
-            f"x: expected a 2-D tensor (N, d_in), got {getattr(x, 'shape', x)!r}"
-        )
-    if not isinstance(y, torch.Tensor) or y.ndim != 2 or len(y) != len(x):
-        raise ValueError(
-            f"y: expected a 2-D tensor with {len(x)} rows, got {getattr(y, 'shape', y)!r}"
-        )
-    checks.positive_int("epochs", epochs)
-    checks.positive_float("lr", lr)
-    checks.positive_int("batch_size", batch_size)
+def _check_fit_args(x, y, epochs, lr, batch_size) -> tuple[int, float, int]:
+    """(epochs, lr, batch_size) as Python numbers, once x and y are checked."""
+    n, _ = checks.shape("x", x, ("N", "d_in"), kind=torch.is_tensor)
+    checks.shape("y", y, (n, "d_out"), kind=torch.is_tensor)
+    return (
+        checks.positive_int("epochs", epochs),
+        checks.positive_float("lr", lr),
+        checks.positive_int("batch_size", batch_size),
+    )
 
 
 def fit_custom_loop(
@@ -189,7 +187,7 @@ def fit_custom_loop(
 ) -> list[float]:
     """Minibatch SGD on mean squared error, batches cut by indexing.
     Returns each epoch's mean loss."""
-    _check_fit_args(x, y, epochs, lr, batch_size)
+    epochs, lr, batch_size = _check_fit_args(x, y, epochs, lr, batch_size)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
     for _ in range(epochs):
@@ -215,7 +213,7 @@ def fit_builtin(
 ) -> list[float]:
     """The same loop, with batches from PyTorch's built-in DataLoader.
     Returns each epoch's mean loss."""
-    _check_fit_args(x, y, epochs, lr, batch_size)
+    epochs, lr, batch_size = _check_fit_args(x, y, epochs, lr, batch_size)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     data = TensorDataset(x, y)
     loader = DataLoader(data, batch_size=batch_size, shuffle=True)

@@ -54,10 +54,7 @@ class MLP(nn.Module):
         self.act = ACTIVATIONS[self.activation]()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, d_out)
-        if x.ndim != 2 or x.shape[-1] != self.d_in:
-            raise ValueError(
-                f"x: expected a 2-D tensor (B, {self.d_in}), got shape {tuple(x.shape)}"
-            )
+        checks.shape("x", x, ("B", self.d_in))
         *hidden, last = self.linears
         for linear in hidden:
             x = self.act(linear(x))  # (B, H)

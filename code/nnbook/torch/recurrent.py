@@ -1,23 +1,22 @@
-"""Recurrent networks in PyTorch: the classes of the chapter "Recurrent networks: vanilla RNN vs LSTM".
+"""Recurrent networks in PyTorch: the classes of the chapter "Recurrent networks:
+vanilla RNN vs LSTM".
 
-Mirrors `nnbook.tf.recurrent` class for class, in the same order; read the two files side by side.
-Shapes in comments: B is the batch size, T the number of time steps, C the input features, H the hidden
-size, V the vocabulary size, E the embedding width.
+Mirrors `nnbook.tf.recurrent` class for class, in the same order; read the two files
+side by side. Shapes in comments: B is the batch size, T the number of time steps, C
+the input features, H the hidden size, V the vocabulary size, E the embedding width.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnbook import checks
-from nnbook.history import TrainingRecord
+from nnbook import checks, history
 
 from . import device as default_device
 
@@ -34,18 +33,16 @@ __all__ = [
 
 
 def _check_sequence(x: torch.Tensor, input_size: int) -> None:
-    if not isinstance(x, torch.Tensor) or x.ndim != 3:
-        raise ValueError(
-            f"x: expected a 3-D tensor (B, T, C), got shape {tuple(getattr(x, 'shape', ()))}"
-        )
-    if x.shape[1] == 0:
-        raise ValueError(
-            "x: expected at least one time step, got an empty sequence (T = 0)"
-        )
-    if x.shape[2] != input_size:
-        raise ValueError(
-            f"x: expected C = input_size = {input_size} features, got {x.shape[2]}"
-        )
+    _, steps, features = checks.shape("x", x, ("B", "T", "C"), kind=torch.is_tensor)
+    checks.require(
+        "x", steps != 0, "at least one time step", "an empty sequence (T = 0)"
+    )
+    checks.require(
+        "x",
+        features == input_size,
+        f"C = input_size = {input_size} features",
+        features,
+    )
 
 
 def _init_like_builtin(module: nn.Module, hidden_size: int) -> None:
@@ -55,7 +52,7 @@ def _init_like_builtin(module: nn.Module, hidden_size: int) -> None:
         nn.init.uniform_(p, -bound, bound)
 
 
-# ---------------------------------------------------------------------- the cells, unrolled
+# ------------------------------------------------------------ the cells, unrolled
 
 
 class VanillaRNN(nn.Module):
@@ -64,8 +61,8 @@ class VanillaRNN(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
-        self.input_size = checks.positive_int("input_size", input_size)
-        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.input_size = input_size = checks.positive_int("input_size", input_size)
+        self.hidden_size = hidden_size = checks.positive_int("hidden_size", hidden_size)
         self.ih = nn.Linear(input_size, hidden_size)  # W_ih (H, C), b_ih (H,)
         self.hh = nn.Linear(hidden_size, hidden_size)  # W_hh (H, H), b_hh (H,)
         _init_like_builtin(self, hidden_size)
@@ -87,8 +84,8 @@ class LSTM(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
-        self.input_size = checks.positive_int("input_size", input_size)
-        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.input_size = input_size = checks.positive_int("input_size", input_size)
+        self.hidden_size = hidden_size = checks.positive_int("hidden_size", hidden_size)
         self.ih = nn.Linear(input_size, 4 * hidden_size)  # W_ih (4H, C), b_ih (4H,)
         self.hh = nn.Linear(hidden_size, 4 * hidden_size)  # W_hh (4H, H), b_hh (4H,)
         _init_like_builtin(self, hidden_size)
@@ -112,26 +109,28 @@ class LSTM(nn.Module):
 def load_builtin(
     ours: VanillaRNN | LSTM, builtin: nn.RNN | nn.LSTM
 ) -> VanillaRNN | LSTM:
-    """Copy a one-layer nn.RNN (tanh) / nn.LSTM into VanillaRNN / LSTM: the same layout, no transposes."""
+    """Copy a one-layer nn.RNN (tanh) / nn.LSTM into VanillaRNN / LSTM: the same
+    layout, no transposes."""
     pairs = {VanillaRNN: nn.RNN, LSTM: nn.LSTM}
-    if type(ours) not in pairs:
-        raise ValueError(
-            f"ours: expected a VanillaRNN or an LSTM, got {type(ours).__name__}"
-        )
+    checks.require(
+        "ours", type(ours) in pairs, "a VanillaRNN or an LSTM", type(ours).__name__
+    )
     expected = pairs[type(ours)]
-    if (
-        type(builtin) is not expected
-        or builtin.num_layers != 1
-        or builtin.bidirectional
-        or not builtin.bias
-    ):
-        raise ValueError(
-            f"builtin: expected a one-layer, one-direction nn.{expected.__name__} with biases, "
-            f"got {builtin!r}"
-        )
-    if isinstance(builtin, nn.RNN) and builtin.nonlinearity != "tanh":
-        raise ValueError(
-            f"builtin: expected nonlinearity='tanh', got {builtin.nonlinearity!r}"
+    checks.require(
+        "builtin",
+        type(builtin) is expected
+        and builtin.num_layers == 1
+        and not builtin.bidirectional
+        and builtin.bias,
+        f"a one-layer, one-direction nn.{expected.__name__} with biases",
+        repr(builtin),
+    )
+    if isinstance(builtin, nn.RNN):
+        checks.require(
+            "builtin",
+            builtin.nonlinearity == "tanh",
+            "nonlinearity='tanh'",
+            repr(builtin.nonlinearity),
         )
     with torch.no_grad():
         ours.ih.weight.copy_(builtin.weight_ih_l0)  # (H, C) or (4H, C)
@@ -141,22 +140,32 @@ def load_builtin(
     return ours
 
 
+# set_gate_biases' rule in words both frameworks share (an nn.LSTM is built when made,
+# a Keras LSTM has one layer)
+_AN_LSTM = "an LSTM, or a built one-layer LSTM of this framework with biases"
+
+
 def set_gate_biases(
     layer: LSTM | nn.LSTM, *, forget_bias: float, input_bias: float
 ) -> None:
-    """Start the forget gate at sigmoid(forget_bias), the input gate at sigmoid(input_bias).
+    """Start the forget gate at sigmoid(forget_bias), the input gate at
+    sigmoid(input_bias).
 
     PyTorch adds two biases, b_ih + b_hh: for these two gates the first gets the
     value and the second 0."""
+    forget_bias = checks.number("forget_bias", forget_bias)
+    input_bias = checks.number("input_bias", input_bias)
+    builtin = isinstance(layer, nn.LSTM) and layer.num_layers == 1 and layer.bias
+    checks.require(
+        "layer",
+        isinstance(layer, LSTM) or builtin,
+        _AN_LSTM,
+        type(layer).__name__,
+    )
     if isinstance(layer, LSTM):
         first, second = layer.ih.bias, layer.hh.bias  # (4H,) each
-    elif isinstance(layer, nn.LSTM) and layer.num_layers == 1 and layer.bias:
-        first, second = layer.bias_ih_l0, layer.bias_hh_l0
     else:
-        raise ValueError(
-            "layer: expected an LSTM or a one-layer nn.LSTM with biases, "
-            f"got {type(layer).__name__}"
-        )
+        first, second = layer.bias_ih_l0, layer.bias_hh_l0
     H = layer.hidden_size
     with torch.no_grad():
         # i = rows [0, H), f = rows [H, 2H)
@@ -165,7 +174,7 @@ def set_gate_biases(
             second[gate * H : (gate + 1) * H] = 0.0
 
 
-# -------------------------------------------------------------------- the long-sequence classifier
+# ---------------------------------------------------- the long-sequence classifier
 
 
 class SequenceClassifier(nn.Module):
@@ -180,10 +189,10 @@ class SequenceClassifier(nn.Module):
         hidden_size: int = 64,
     ):
         super().__init__()
-        self.cell = checks.one_of("cell", cell, ["rnn", "lstm"])
-        checks.positive_int("vocab_size", vocab_size)
-        checks.positive_int("embed_dim", embed_dim)
-        checks.positive_int("hidden_size", hidden_size)
+        self.cell = cell = checks.one_of("cell", cell, ["rnn", "lstm"])
+        vocab_size = checks.positive_int("vocab_size", vocab_size)
+        embed_dim = checks.positive_int("embed_dim", embed_dim)
+        hidden_size = checks.positive_int("hidden_size", hidden_size)
         self.embedding = nn.Embedding(vocab_size, embed_dim)  # weight (V, E) ~ N(0, 1)
         layer = nn.LSTM if cell == "lstm" else nn.RNN
         # (B, T, E) -> (B, T, H)
@@ -191,10 +200,7 @@ class SequenceClassifier(nn.Module):
         self.head = nn.Linear(hidden_size, vocab_size)  # (B, H) -> (B, V)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, V)
-        if tokens.ndim != 2:
-            raise ValueError(
-                f"tokens: expected a 2-D tensor (B, T), got shape {tuple(tokens.shape)}"
-            )
+        checks.shape("tokens", tokens, ("B", "T"))
         return self.classify(self.embedding(tokens))
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, E) -> (B, V)
@@ -209,13 +215,16 @@ def evaluate(
     labels: np.ndarray,
     batch_size: int = 1000,
 ) -> float:
-    """Test accuracy of `model` on int tokens (N, T) and labels (N,)."""
-    dev = next(model.parameters()).device
+    """Test accuracy of `model` on int tokens (N, T) and labels (N,), in eval mode; the
+    model is left in the mode it was in."""
+    was_training, dev = model.training, next(model.parameters()).device
     model.eval()
     correct = 0
     for i in range(0, len(tokens), batch_size):
         logits = model(torch.from_numpy(tokens[i : i + batch_size]).to(dev))  # (b, V)
-        correct += (logits.argmax(1).cpu().numpy() == labels[i : i + batch_size]).sum()
+        predicted = logits.argmax(1).cpu().numpy()  # (b,)
+        correct += (predicted == labels[i : i + batch_size]).sum()
+    model.train(was_training)
     return float(correct / len(tokens))
 
 
@@ -226,32 +235,33 @@ def fit_sequence_classifier(
     *,
     lr: float = 3e-3,
     eval_every: int = 50,
-) -> TrainingRecord:
+) -> history.TrainingHistory:
     """Adam on cross-entropy, one step per (tokens, labels) batch; the test set scored
     before training and every `eval_every` steps."""
-    checks.positive_float("lr", lr)
-    checks.positive_int("eval_every", eval_every)
+    lr = checks.positive_float("lr", lr)
+    eval_every = checks.positive_int("eval_every", eval_every)
     dev = default_device()
-    model.to(dev)
+    model.to(dev).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    losses, eval_steps, accuracy, seconds = [], [0], [evaluate(model, *test)], 0.0
-    for step, (tokens, labels) in enumerate(batches, start=1):
-        start = time.perf_counter()
-        model.train()
+
+    def train_step(step: int, batch) -> torch.Tensor:
+        tokens, labels = batch
         logits = model(torch.from_numpy(tokens).to(dev))  # (B, V)
         loss = F.cross_entropy(logits, torch.from_numpy(labels).to(dev))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        losses.append(loss.item())
-        seconds += time.perf_counter() - start
-        if step % eval_every == 0:
-            eval_steps.append(step)
-            accuracy.append(evaluate(model, *test))
-    if not losses:
-        raise ValueError("batches: expected at least one batch, got none")
-    return TrainingRecord(
-        np.array(losses), np.array(eval_steps), np.array(accuracy), seconds
+        return loss.detach()
+
+    def test_model() -> dict[str, float]:
+        return {"test_accuracy": evaluate(model, *test)}
+
+    return history.run_training_loop(
+        train_step,
+        batches,
+        test_model,
+        eval_at=history.every(eval_every),
+        items_per_step=lambda batch: len(batch[0]),  # sequences
     )
 
 

@@ -72,10 +72,12 @@ class BasicBlock(nn.Module):
         residual: bool = True,
     ):
         super().__init__()
-        self.in_channels = checks.positive_int("in_channels", in_channels)
-        self.out_channels = checks.positive_int("out_channels", out_channels)
-        self.stride = checks.one_of("stride", stride, STRIDES)
-        self.residual = checks.boolean("residual", residual)
+        self.in_channels = in_channels = checks.positive_int("in_channels", in_channels)
+        self.out_channels = out_channels = checks.positive_int(
+            "out_channels", out_channels
+        )
+        self.stride = stride = checks.one_of("stride", stride, STRIDES)
+        self.residual = residual = checks.boolean("residual", residual)
         self.conv1 = _conv(in_channels, out_channels, 3, stride)
         self.bn1 = _bn(out_channels)
         self.conv2 = _conv(out_channels, out_channels, 3)
@@ -108,10 +110,10 @@ class Bottleneck(nn.Module):
         self, in_channels: int, channels: int, stride: int = 1, residual: bool = True
     ):
         super().__init__()
-        self.in_channels = checks.positive_int("in_channels", in_channels)
-        self.channels = checks.positive_int("channels", channels)
-        self.stride = checks.one_of("stride", stride, STRIDES)
-        self.residual = checks.boolean("residual", residual)
+        self.in_channels = in_channels = checks.positive_int("in_channels", in_channels)
+        self.channels = channels = checks.positive_int("channels", channels)
+        self.stride = stride = checks.one_of("stride", stride, STRIDES)
+        self.residual = residual = checks.boolean("residual", residual)
         self.out_channels = out_channels = channels * self.expansion
         self.conv1 = _conv(in_channels, channels, 1)  # reduce
         self.bn1 = _bn(channels)
@@ -146,10 +148,8 @@ class CifarResNet(nn.Module):
 
     def __init__(self, config: CifarResNetConfig | None = None):
         super().__init__()
-        self.config = config = config or CifarResNetConfig()
-        if not isinstance(config, CifarResNetConfig):
-            got = type(config).__name__
-            raise ValueError(f"config: expected a CifarResNetConfig, got {got}")
+        config = CifarResNetConfig() if config is None else config
+        self.config = config = checks.instance("config", config, CifarResNetConfig)
         self.conv = _conv(3, config.widths[0], 3)  # the stem
         self.bn = _bn(config.widths[0])
         blocks, c_in = [], config.widths[0]
@@ -164,10 +164,7 @@ class CifarResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # (B, 3, H, W) -> (B, 10)
-        if x.ndim != 4 or x.shape[1] != 3:
-            raise ValueError(
-                f"x: expected images (B, 3, H, W), got shape {tuple(x.shape)}"
-            )
+        checks.shape("x", x, ("B", 3, "H", "W"), what="images")
         x = F.relu(self.bn(self.conv(x)))  # (B, 16, H, W)
         for block in self.blocks:
             x = block(x)  # (B, 16|32|64, H/1|2|4, W/1|2|4)

@@ -1,0 +1,85 @@
+"""What several test files share: the repository's paths, building a book, reading its table of contents,
+test data. Fixtures live in conftest.py; this module holds plain functions and constants only."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SCRIPTS = REPO / "scripts"
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+BUILD_OPTIONS = ["-W", "-n", "--keep-going"]  # the README's: warnings are errors, broken links warn
+
+
+def build_book(source: Path, output: Path, **env: str) -> subprocess.CompletedProcess:
+    """`jupyter-book build` as the README runs it (quick profile), output captured."""
+    environment = {**os.environ, "NNBOOK_PROFILE": "quick", **env}
+    command = [str(JUPYTER_BOOK), "build", str(source), "--path-output", str(output)]
+    return subprocess.run(
+        [*command, *BUILD_OPTIONS],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=1200,
+    )
+
+
+def assert_built(result: subprocess.CompletedProcess) -> None:
+    log = f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, f"build failed:\n{log}"
+
+
+def rand(*shape: int, seed: int = 1) -> np.ndarray:
+    """Standard normal float32 test data, the same on every call with the same seed."""
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- the table of contents
+
+
+def toc_pages(toc: Path = REPO / "_toc.yml") -> tuple[str, list[str]]:
+    """The landing page and the chapters a Jupyter Book `_toc.yml` lists, in order (paths without suffix)."""
+    entries = yaml.safe_load(toc.read_text())
+    chapters: list[str] = []
+
+    def collect(items: list[dict]) -> None:
+        for item in items:
+            if "file" in item:
+                chapters.append(item["file"])
+            collect(item.get("sections", []))
+
+    for part in entries.get("parts", [entries]):
+        collect(part.get("chapters", []))
+    return entries["root"], chapters
+
+
+def profile_note(profile: str) -> str:
+    """How `nnbook.page.note` renders its first line in the built HTML."""
+    code = f'<code class="docutils literal notranslate"><span class="pre">{profile}</span></code>'
+    return f"Built with the {code} profile"
+
+
+def chapters_missing_their_note(html: Path, toc: Path, profile: str = "quick") -> list[str]:
+    """The chapters `toc` lists whose page in `html` is missing, or lacks the profile note or data line.
+
+    The landing page (the toc's root) is not a chapter: it has no experiments and no note."""
+    _, chapters = toc_pages(toc)
+    problems = []
+    for chapter in chapters:
+        page = html / f"{chapter}.html"
+        if not page.exists():
+            problems.append(f"{chapter}: not built")
+            continue
+        text = page.read_text()
+        if profile_note(profile) not in text:
+            problems.append(f"{chapter}: no note of the {profile!r} profile")
+        if "Data: " not in text:
+            problems.append(f"{chapter}: no data line")
+    return problems

@@ -1,0 +1,177 @@
+"""Every command the README shows works: each is run here in a short form (a tiny selection of tests, tiny
+benchmark configurations, a server started and stopped), or by the session's quick book build. A command
+added to a README code block without a test here fails `test_every_command_the_readme_shows_is_tested`."""
+
+from __future__ import annotations
+
+import math
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from helpers import BUILD_OPTIONS, REPO, SCRIPTS, build_book
+
+# Every command of the README's code blocks -> the test below that runs it (or its short form).
+TESTED_BY = {
+    "bash scripts/build-book.sh": "test_build_book_script_builds_the_book",
+    "bash scripts/test.sh": "test_test_script_runs_the_tests_it_is_given",
+    "bash scripts/build-book.sh quick": "test_build_book_script_builds_the_book",
+    "NNBOOK_PROFILE=quick jupyter-book build . -W -n --keep-going": "test_the_build_tests_run_the_quick_build_command",
+    ".venv/bin/python scripts/benchmark_cifar.py --images 12800": "test_cifar_benchmark_runs_on_a_tiny_configuration",
+    ".venv/bin/python scripts/benchmark_charlm.py --batch-size 8": "test_charlm_benchmark_runs_on_a_tiny_configuration",
+    "python -m http.server --directory _build/html 8000": "test_http_server_serves_the_built_site",
+}
+
+
+def readme_commands(readme: str | None = None) -> list[str]:
+    """The commands of the README's bash code blocks, comments left out; `# or: <command>` names another."""
+    readme = (REPO / "README.md").read_text() if readme is None else readme
+    commands = []
+    for block in re.findall(r"^```bash\n(.*?)^```", readme, flags=re.S | re.M):
+        for line in block.splitlines():
+            command, _, comment = (part.strip() for part in line.partition("#"))
+            commands += [command] if command else []
+            if comment.startswith("or:"):
+                commands.append(comment.removeprefix("or:").strip())
+    return commands
+
+
+def run(command: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, **kwargs)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def table_rows(output: str, first_columns: set[str]) -> list[list[str]]:
+    """The rows of a benchmark's printed table: the lines whose first word is one of `first_columns`."""
+    return [line.split() for line in output.splitlines() if line.split()[:1] and line.split()[0] in first_columns]
+
+
+def rate(text: str) -> float:
+    """A printed throughput such as 1,234: a finite positive number, or the test fails."""
+    value = float(text.replace(",", ""))
+    assert math.isfinite(value) and value > 0, text
+    return value
+
+
+# --------------------------------------------------------------------------- the list is complete
+
+
+def test_every_command_the_readme_shows_is_tested():
+    commands = readme_commands()
+    assert "bash scripts/test.sh" in commands  # the parser finds the code blocks
+    assert sorted(set(commands)) == sorted(TESTED_BY), "a README command without a test here, or a stale entry"
+    assert all(name in globals() for name in TESTED_BY.values())
+
+
+def test_the_readme_parser_reads_commands_and_their_alternatives():
+    readme = "Run:\n\n```bash\nbash a.sh    # does a\n# a comment line\nb --x 1   # or: c --x 1\n```\n\n" \
+             "`inline code` and\n```python\nprint('not a command')\n```\n```bash\nd\n```\n"
+    assert readme_commands(readme) == ["bash a.sh", "b --x 1", "c --x 1", "d"]
+
+
+# --------------------------------------------------------------------------- building and testing
+
+
+@pytest.mark.build
+def test_build_book_script_builds_the_book(book):
+    """The session's book is built by `bash scripts/build-book.sh quick --path-output DIR` (see conftest):
+    the README's command in the quick profile, its output kept out of the repository."""
+    html = book / "_build" / "html"
+    assert (html / "index.html").exists() and (html / "book" / "intro.html").exists()
+    assert "Executing notebook" in (book / "build-log.txt").read_text()
+
+
+def test_the_build_tests_run_the_quick_build_command(monkeypatch, tmp_path):
+    """The README's `NNBOOK_PROFILE=quick jupyter-book build . -W -n --keep-going` is what `build_book` runs
+    (the build tests run it), with the output folder moved out of the repository."""
+    readme = next(command for command in readme_commands() if command.startswith("NNBOOK_PROFILE="))
+    setting, *readme_argv = readme.split()
+    ran = {}
+
+    def record(argv, **kwargs):
+        ran.update(argv=argv, env=kwargs["env"])
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    monkeypatch.setattr(subprocess, "run", record)
+    build_book(REPO, tmp_path)
+    argv = [a for a in ran["argv"] if a not in ("--path-output", str(tmp_path))]
+    assert argv[0].endswith("jupyter-book") and argv[1:] == [readme_argv[1], str(REPO), *readme_argv[3:]]
+    assert readme_argv[3:] == BUILD_OPTIONS and readme_argv[2] == "."
+    name, value = setting.split("=")
+    assert ran["env"][name] == value
+
+
+def test_test_script_runs_the_tests_it_is_given():
+    """`bash scripts/test.sh` on one fast test file: the set-up (quick: the venv is current), then pytest on
+    that file only."""
+    result = run(["bash", str(SCRIPTS / "test.sh"), "tests/test_profiles_and_page.py", "-v", "-p", "no:cacheprovider"],
+                 timeout=300)
+    outcomes = re.findall(r"^(tests/\S+)::\S+ (PASSED|FAILED|ERROR|SKIPPED)", result.stdout, flags=re.M)
+    assert outcomes and {outcome for _, outcome in outcomes} == {"PASSED"}, result.stdout[-3000:]
+    assert {path for path, _ in outcomes} == {"tests/test_profiles_and_page.py"}
+
+
+# --------------------------------------------------------------------------- benchmarks
+
+
+def test_charlm_benchmark_runs_on_a_tiny_configuration():
+    """The README's benchmark command with a one-layer, 16-wide model trained for two steps, in one framework
+    and one attention path (each measurement is a process of its own: a TensorFlow one takes 10-25 s to
+    import and compile)."""
+    result = run([sys.executable, "scripts/benchmark_charlm.py", "--batch-size", "8", "--steps", "1", "--context", "16",
+                  "--n-layers", "1", "--n-heads", "2", "--d-model", "16", "--framework", "torch", "--path", "fused"],
+                 timeout=300)
+    rows = table_rows(result.stdout, {"torch", "tf"})
+    assert [row[:2] for row in rows] == [["torch", "fused"]], result.stdout
+    # vocabulary 65: the embedding 65 x 16; one block: LayerNorms 2 x 32, attention 4 x 272, feed-forward 2,128;
+    # the final LayerNorm 32
+    assert all(int(row[2].replace(",", "")) == 65 * 16 + 64 + 4 * 272 + 2128 + 32 for row in rows)
+    assert all(rate(row[4]) for row in rows) and all(row[-1] == "tinyshakespeare" for row in rows)
+
+
+def test_cifar_benchmark_runs_on_a_tiny_configuration():
+    """The README's benchmark command on 16 images (one batch an epoch), one network, one framework."""
+    result = run([sys.executable, "scripts/benchmark_cifar.py", "--images", "16", "--batch-size", "16",
+                  "--variant", "cnn-standard", "--framework", "torch"], timeout=300)
+    rows = table_rows(result.stdout, {"cnn-standard"})
+    assert [row[:2] for row in rows] == [["cnn-standard", "torch"]], result.stdout
+    assert rate(rows[0][2]) and rows[0][3].startswith("cifar10")
+
+
+# --------------------------------------------------------------------------- previewing the site
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.build
+def test_http_server_serves_the_built_site(fixture_book):
+    """`python -m http.server --directory <built html> PORT`: started, a page and a notebook fetched, stopped."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory",
+                               str(fixture_book), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/chapter.html", timeout=5) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        assert "pytorch one" in page
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/chapter-pytorch.ipynb", timeout=5) as response:
+            assert response.status == 200 and b'"nnbook-install"' in response.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert server.returncode is not None

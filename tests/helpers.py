@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
+from sphinx_external_toc.parsing import parse_toc_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -45,19 +45,11 @@ def rand(*shape: int, seed: int = 1) -> np.ndarray:
 
 
 def toc_pages(toc: Path = REPO / "_toc.yml") -> tuple[str, list[str]]:
-    """The landing page and the chapters a Jupyter Book `_toc.yml` lists, in order (paths without suffix)."""
-    entries = yaml.safe_load(toc.read_text())
-    chapters: list[str] = []
-
-    def collect(items: list[dict]) -> None:
-        for item in items:
-            if "file" in item:
-                chapters.append(item["file"])
-            collect(item.get("sections", []))
-
-    for part in entries.get("parts", [entries]):
-        collect(part.get("chapters", []))
-    return entries["root"], chapters
+    """The landing page and the chapters a Jupyter Book `_toc.yml` lists, in order (paths without suffix),
+    read by the parser Jupyter Book itself uses (sphinx-external-toc)."""
+    site_map = parse_toc_yaml(toc)
+    root = site_map.root.docname
+    return root, [docname for docname in site_map if docname != root]
 
 
 def profile_note(profile: str) -> str:

@@ -19,7 +19,6 @@ def executed(result) -> bool:
     return "Executing notebook" in result.stdout + result.stderr
 
 
-@pytest.mark.build
 def test_quick_build_of_the_whole_book_renders_every_page_of_the_toc_without_log_noise(book):
     html = book / "_build" / "html"
     root, chapters = toc_pages()
@@ -28,7 +27,6 @@ def test_quick_build_of_the_whole_book_renders_every_page_of_the_toc_without_log
     assert not noisy, f"framework log noise or tracebacks in {noisy}"
 
 
-@pytest.mark.build
 def test_every_chapter_of_the_toc_states_its_profile_and_data(book):
     assert chapters_missing_their_note(book / "_build" / "html", REPO / "_toc.yml") == []
 
@@ -59,7 +57,6 @@ def test_the_note_check_finds_every_chapter_that_lost_its_note_or_was_not_built(
     assert f"{chapters[-1]}: not built" in chapters_missing_their_note(html, REPO / "_toc.yml")
 
 
-@pytest.mark.build
 def test_unchanged_rebuild_executes_nothing(book):
     result = build_book(REPO, book)
     assert_built(result)

@@ -17,7 +17,6 @@ def tags(cell) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
-@pytest.mark.build
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_fixture_notebook_holds_untagged_and_own_framework_cells_only(fixture_book, framework):
     notebook = nbformat.read(fixture_book / f"chapter-{framework}.ipynb", as_version=4)
@@ -29,7 +28,6 @@ def test_fixture_notebook_holds_untagged_and_own_framework_cells_only(fixture_bo
     assert not any("nnbook build key" in source for source in sources)
 
 
-@pytest.mark.build
 @pytest.mark.parametrize("framework, extra", [("pytorch", "torch"), ("tensorflow", "tf")])
 def test_first_cell_installs_the_package_with_its_framework_from_the_configured_repository(fixture_book, framework, extra):
     first = nbformat.read(fixture_book / f"chapter-{framework}.ipynb", as_version=4).cells[0]
@@ -37,7 +35,6 @@ def test_first_cell_installs_the_package_with_its_framework_from_the_configured_
     assert f'%pip install --quiet "nnbook[{extra}] @ git+https://github.com/example/book.git@main#subdirectory=code"' in first.source
 
 
-@pytest.mark.build
 def test_notebooks_carry_the_build_outputs(fixture_book):
     notebook = nbformat.read(fixture_book / "chapter-pytorch.ipynb", as_version=4)
     outputs = [cell.outputs for cell in notebook.cells if "pytorch" in tags(cell)]
@@ -76,7 +73,6 @@ def printed(cell) -> str:
                    if output.output_type in ("stream", "execute_result", "display_data"))
 
 
-@pytest.mark.build
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_chapter_notebook_runs_top_to_bottom_in_a_fresh_kernel_outside_the_repository(book, framework, tmp_path,
                                                                                      monkeypatch):

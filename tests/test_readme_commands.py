@@ -12,7 +12,6 @@ import sys
 import time
 import urllib.request
 
-import pytest
 from helpers import BUILD_OPTIONS, REPO, SCRIPTS, build_book
 
 # Every command of the README's code blocks -> the test below that runs it (or its short form).
@@ -77,7 +76,6 @@ def test_the_readme_parser_reads_commands_and_their_alternatives():
 # --------------------------------------------------------------------------- building and testing
 
 
-@pytest.mark.build
 def test_build_book_script_builds_the_book(book):
     """The session's book is built by `bash scripts/build-book.sh quick --path-output DIR` (see conftest):
     the README's command in the quick profile, its output kept out of the repository."""
@@ -152,7 +150,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.mark.build
 def test_http_server_serves_the_built_site(fixture_book):
     """`python -m http.server --directory <built html> PORT`: started, a page and a notebook fetched, stopped."""
     port = free_port()

@@ -8,11 +8,23 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 source .venv/bin/activate
-# pip takes about 25 s even when everything is installed: skip it while requirements.txt and the package's
+# requirements.txt pins the CPU builds of PyTorch and TensorFlow. NNBOOK_ACCELERATOR=cuda (a GPU machine, e.g. the
+# publishing workflow's GPU runners) installs the same versions' CUDA builds: PyPI's Linux torch wheel is
+# the CUDA one, and `tensorflow[and-cuda]` brings TensorFlow's CUDA libraries.
+requirements=requirements.txt
+if [ "${NNBOOK_ACCELERATOR:-cpu}" = cuda ]; then
+  requirements=.venv/requirements-cuda.txt
+  sed -e 's/^tensorflow-cpu==/tensorflow[and-cuda]==/' requirements.txt >"$requirements"
+  unset PIP_EXTRA_INDEX_URL  # the workflows point it at PyTorch's CPU wheels
+elif [ "${NNBOOK_ACCELERATOR:-cpu}" != cpu ]; then
+  echo "NNBOOK_ACCELERATOR: expected cpu or cuda, got '${NNBOOK_ACCELERATOR}'" >&2
+  return 2 2>/dev/null || exit 2
+fi
+# pip takes about 25 s even when everything is installed: skip it while the requirements and the package's
 # pyproject.toml are those of the last install (a stamp in .venv; delete .venv to start afresh).
-installed="$(cat requirements.txt code/pyproject.toml | sha256sum)"
+installed="$(cat "$requirements" code/pyproject.toml | sha256sum)"
 if [ "$(cat .venv/.installed 2>/dev/null)" != "$installed" ]; then
-  pip install --quiet --disable-pip-version-check -r requirements.txt
+  pip install --quiet --disable-pip-version-check -r "$requirements"
   echo "$installed" >.venv/.installed
 fi
 if ! command -v dot >/dev/null; then  # model diagrams need Debian's graphviz

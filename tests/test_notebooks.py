@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import unittest.mock
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
 from helpers import FIXTURES, assert_built, build_book
 
-from nnbook.sphinxext.notebooks import framework_notebook
+from nnbook.sphinxext.notebooks import framework_notebook, install_cell
 
 FRAMEWORKS = ("pytorch", "tensorflow")
 
@@ -28,11 +32,55 @@ def test_fixture_notebook_holds_untagged_and_own_framework_cells_only(fixture_bo
     assert not any("nnbook build key" in source for source in sources)
 
 
+def installed_requirement(cell) -> str:
+    """The pip requirement an install cell installs: the string it assigns to `requirement`."""
+    for node in ast.walk(ast.parse(cell.source)):
+        names = [getattr(target, "id", None) for target in getattr(node, "targets", [])]
+        if isinstance(node, ast.Assign) and names == ["requirement"]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"no `requirement = ...` in the install cell:\n{cell.source}")
+
+
 @pytest.mark.parametrize("framework, extra", [("pytorch", "torch"), ("tensorflow", "tf")])
 def test_first_cell_installs_the_package_with_its_framework_from_the_configured_repository(fixture_book, framework, extra):
+    """No commit configured (the fixture book's build): the branch `main`."""
     first = nbformat.read(fixture_book / f"chapter-{framework}.ipynb", as_version=4).cells[0]
     assert "nnbook-install" in tags(first)
-    assert f'%pip install --quiet "nnbook[{extra}] @ git+https://github.com/example/book.git@main#subdirectory=code"' in first.source
+    expected = f"nnbook[{extra}] @ git+https://github.com/example/book.git@main#subdirectory=code"
+    assert installed_requirement(first) == expected
+    assert '[sys.executable, "-m", "pip", "install", "--quiet", requirement]' in first.source
+    assert "raise RuntimeError(" in first.source and "importlib.invalidate_caches()" in first.source
+
+
+def test_install_cell_pins_the_package_to_the_given_commit():
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    cell = install_cell("tensorflow", "https://github.com/example/book.git/", commit)
+    expected = f"nnbook[tf] @ git+https://github.com/example/book.git@{commit}#subdirectory=code"
+    assert installed_requirement(cell) == expected
+    assert "nnbook-install" in tags(cell)
+    assert max(len(line) for line in cell.source.splitlines()) <= 88  # shown in a narrow column
+
+
+def test_install_cell_does_nothing_where_nnbook_is_installed():
+    """Run in this environment, which has the package: pip is never called."""
+    cell = install_cell("pytorch", "https://github.com/example/book", "main")
+    namespace = {}
+    with unittest.mock.patch("subprocess.run", side_effect=AssertionError("pip called")):
+        exec(compile(cell.source, "install-cell", "exec"), namespace)
+    assert namespace["requirement"].endswith("@main#subdirectory=code")
+
+
+def test_install_cell_raises_with_the_requirement_and_pips_error_when_pip_fails():
+    """pip's exit status is checked: a failed install stops the notebook at its first cell."""
+    cell = install_cell("pytorch", "https://github.com/example/book", "main")
+    requirement = "nnbook[torch] @ git+https://github.com/example/book.git@main#subdirectory=code"
+    failed = subprocess.CompletedProcess([], 1, stdout="", stderr="noise\nERROR: no such repository\n")
+    with unittest.mock.patch("importlib.util.find_spec", return_value=None), \
+         unittest.mock.patch("subprocess.run", return_value=failed) as pip:
+        with pytest.raises(RuntimeError) as raised:
+            exec(compile(cell.source, "install-cell", "exec"), {})
+    assert str(raised.value) == f"pip could not install {requirement}:\nnoise\nERROR: no such repository"
+    assert pip.call_args.args[0][1:] == ["-m", "pip", "install", "--quiet", requirement]
 
 
 def test_notebooks_carry_the_build_outputs(fixture_book):

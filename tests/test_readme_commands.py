@@ -5,7 +5,9 @@ added to a README code block without a test here fails `test_every_command_the_r
 from __future__ import annotations
 
 import math
+import json
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +21,8 @@ TESTED_BY = {
     "bash scripts/build-book.sh": "test_build_book_script_builds_the_book",
     "bash scripts/test.sh": "test_test_script_runs_the_tests_it_is_given",
     "bash scripts/build-book.sh quick": "test_build_book_script_builds_the_book",
+    "bash scripts/build-book.sh full book/resnets.md": "test_build_script_with_a_chapter_reads_only_that_chapter_again",
+    "python3 scripts/shards.py plan --shards 3": "test_shard_plan_command_prints_the_workflow_matrix",
     "NNBOOK_PROFILE=quick jupyter-book build . -W -n --keep-going": "test_the_build_tests_run_the_quick_build_command",
     ".venv/bin/python scripts/benchmark_cifar.py --images 12800": "test_cifar_benchmark_runs_on_a_tiny_configuration",
     ".venv/bin/python scripts/benchmark_charlm.py --batch-size 8": "test_charlm_benchmark_runs_on_a_tiny_configuration",
@@ -84,6 +88,18 @@ def test_build_book_script_builds_the_book(book):
     assert "Executing notebook" in (book / "build-log.txt").read_text()
 
 
+def test_build_script_with_a_chapter_reads_only_that_chapter_again(book, tmp_path):
+    """The README's `bash scripts/build-book.sh full book/resnets.md`, in the quick profile on a copy of the
+    session's book: the named chapter is read again (here from the cache, its code unchanged), no other."""
+    shutil.copytree(book / "_build", tmp_path / "_build", symlinks=True)
+    command = ["bash", str(SCRIPTS / "build-book.sh"), "quick", "book/key-differences.md", "--path-output",
+               str(tmp_path)]
+    result = run(command, timeout=600)
+    assert re.findall(r"reading sources\.\.\. .*?(book/[\w-]+)", result.stdout) == ["book/key-differences"]
+    log = result.stdout + result.stderr
+    assert "Using cached notebook" in log and "Executing notebook" not in log
+
+
 def test_the_build_tests_run_the_quick_build_command(monkeypatch, tmp_path):
     """The README's `NNBOOK_PROFILE=quick jupyter-book build . -W -n --keep-going` is what `build_book` runs
     (the build tests run it), with the output folder moved out of the repository."""
@@ -112,6 +128,12 @@ def test_test_script_runs_the_tests_it_is_given():
     outcomes = re.findall(r"^(tests/\S+)::\S+ (PASSED|FAILED|ERROR|SKIPPED)", result.stdout, flags=re.M)
     assert outcomes and {outcome for _, outcome in outcomes} == {"PASSED"}, result.stdout[-3000:]
     assert {path for path, _ in outcomes} == {"tests/test_profiles_and_page.py"}
+
+
+def test_shard_plan_command_prints_the_workflow_matrix():
+    """`python3 scripts/shards.py plan --shards 3` (what the plan is made of: tests/test_shards.py)."""
+    groups = json.loads(run([sys.executable, "scripts/shards.py", "plan", "--shards", "3"], timeout=60).stdout)
+    assert [group["shard"] for group in groups["include"]] == [1, 2, 3]
 
 
 # --------------------------------------------------------------------------- benchmarks

@@ -1,4 +1,5 @@
-"""The book's Sphinx extension: framework tab sets, per-framework notebooks, build keys.
+"""The book's Sphinx extension: framework tab sets, per-framework notebooks, build keys,
+the scope of execution.
 
 Listed in `_config.yml` under `sphinx.extra_extensions` as `nnbook.sphinxext`. Each
 module registers its own events and configuration; this only wires them together.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .build_key import setup_build_key
+from .execution_scope import setup_execution_scope
 from .framework_tabs import setup_framework_tabs
 from .notebooks import setup_notebooks
 
@@ -21,6 +23,7 @@ def setup(app):
     setup_framework_tabs(app)
     setup_notebooks(app)
     setup_build_key(app)
+    setup_execution_scope(app)
     app.connect("builder-inited", _add_static)  # the stylesheet of tabs and downloads
     app.add_css_file("nnbook.css")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -2,17 +2,22 @@
 
 Each is the executed chapter (outputs of the build included) holding the untagged
 cells and one framework's cells, opening with a cell that installs `nnbook` where it is
-missing (Colab). It is written next to the chapter's HTML page as
+missing (Colab): from the repository `nnbook_repository_url`, at the commit
+`nnbook_repository_commit` (`$NNBOOK_REPOSITORY_COMMIT`, which the publishing workflow
+sets to the commit it builds) so that a published notebook keeps the package it was
+built with, or, when no commit is configured, at the branch `nnbook_repository_branch`.
+It is written next to the chapter's HTML page as
 `<page>-pytorch.ipynb` / `<page>-tensorflow.ipynb`; the page links both, and links
 Colab when the repository URL is configured (Colab opens notebooks from GitHub: the
-publishing workflow pushes them to the branch `nnbook_notebooks_branch`).
-"""
+publishing workflow pushes them to the branch `nnbook_notebooks_branch`)."""
 
 from __future__ import annotations
 
 import html
+import json
 import os
 import posixpath
+import re
 from contextlib import suppress
 from pathlib import Path
 
@@ -36,28 +41,66 @@ def notebook_name(docname: str, framework: str) -> str:
 
 
 def install_cell(
-    framework: str, repository_url: str, branch: str
+    framework: str, repository_url: str, revision: str
 ) -> nbformat.NotebookNode:
-    """The first cell: install the book's package unless the environment has it."""
+    """The first cell: install the book's package unless the environment has it.
+
+    It installs `nnbook` with `framework`'s extra from `repository_url` at `revision`
+    (the commit the notebook was built from, where the build knows it), and raises
+    with pip's own error when the install fails, instead of letting a later cell fail
+    on a missing module."""
     lines = [
-        "# Installs the book's package `nnbook` where it is missing (e.g. on Colab);"
-        " a no-op in the book's own environment.",
+        "# Installs the book's package `nnbook` where it is missing (e.g. on Colab);",
+        "# a no-op in the book's own environment.",
         "import importlib.util",
         "",
-        'if importlib.util.find_spec("nnbook") is None:',
     ]
-    if repository_url:
-        repository = repository_url.rstrip("/").removesuffix(".git")
-        spec = (
-            f"nnbook[{EXTRAS[framework]}]"
-            f" @ git+{repository}.git@{branch}#subdirectory=code"
+    if not repository_url:
+        lines += [
+            'if importlib.util.find_spec("nnbook") is None:',
+            "    raise ModuleNotFoundError(",
+            '        "Install the book\'s package first:"',
+            '        " `pip install -e code` in a clone of the book\'s repository."',
+            "    )",
+        ]
+        return nbformat.v4.new_code_cell(
+            "\n".join(lines), metadata={"tags": ["nnbook-install"]}
         )
-        lines.append(f'    %pip install --quiet "{spec}"')
+    repository = repository_url.rstrip("/").removesuffix(".git")
+    # one string literal per part, so that the lines stay short
+    parts = [
+        f"nnbook[{EXTRAS[framework]}] @ git+{repository}.git",
+        f"@{revision}",
+        "#subdirectory=code",
+    ]
+    if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", revision):
+        lines += [
+            "# the package as of the commit this notebook was built from, so that",
+            "# later changes to the package cannot break the notebook",
+        ]
     else:
-        lines.append(
-            "    raise ModuleNotFoundError(\"Install the book's package first:"
-            " `pip install -e code` in a clone of the book's repository.\")"
-        )
+        lines.append(f"# the package as it is on `{revision}` when this cell runs")
+    lines += [
+        "requirement = (",
+        *(f"    {json.dumps(part)}" for part in parts),
+        ")",
+        'if importlib.util.find_spec("nnbook") is None:',
+        "    import subprocess",
+        "    import sys",
+        "",
+        "    # pip in a subprocess rather than `%pip`: a failed `%pip` goes unnoticed",
+        "    # until a later cell fails to import a module",
+        "    pip = subprocess.run(",
+        '        [sys.executable, "-m", "pip", "install", "--quiet", requirement],',
+        "        capture_output=True,",
+        "        text=True,",
+        "    )",
+        "    if pip.returncode != 0:",
+        '        error = "\\n".join(pip.stderr.splitlines()[-20:])',
+        '        raise RuntimeError(f"pip could not install {requirement}:\\n{error}")',
+        "    # let this running kernel find the package pip has just installed",
+        "    importlib.invalidate_caches()",
+    ]
     return nbformat.v4.new_code_cell(
         "\n".join(lines), metadata={"tags": ["nnbook-install"]}
     )
@@ -67,12 +110,13 @@ def framework_notebook(
     executed: nbformat.NotebookNode,
     framework: str,
     repository_url: str,
-    branch: str,
+    revision: str,
     chapter: ChapterContext | None = None,
 ):
     """The executed notebook reduced to the untagged cells and `framework`'s cells, its
     markdown resolved for that framework against `chapter` (by default: nothing glued,
-    includes relative to the working folder)."""
+    includes relative to the working folder); its first cell installs `nnbook` from
+    `repository_url` at `revision`."""
     if framework not in FRAMEWORKS:
         raise ValueError(
             f"framework: expected one of {list(FRAMEWORKS)}, got {framework!r}"
@@ -80,7 +124,7 @@ def framework_notebook(
     others = set(FRAMEWORKS) - {framework}
     chapter = chapter or ChapterContext(source_dir=Path("."))
     notebook = nbformat.from_dict(executed)
-    notebook.cells = [install_cell(framework, repository_url, branch)]
+    notebook.cells = [install_cell(framework, repository_url, revision)]
     for cell in nbformat.from_dict(executed).cells:
         if set(cell.get("metadata", {}).get("tags", [])) & (others | {KEY_TAG}):
             continue
@@ -132,7 +176,9 @@ def write_notebooks(app, exception) -> None:
                 executed,
                 framework,
                 app.config.nnbook_repository_url,
-                app.config.nnbook_repository_branch,
+                # the commit pins the notebook's package; the branch when unknown
+                app.config.nnbook_repository_commit
+                or app.config.nnbook_repository_branch,
                 chapter,
             )
             target = Path(app.outdir, notebook_name(docname, framework))
@@ -222,6 +268,13 @@ def setup_notebooks(app) -> None:
     app.add_config_value(
         "nnbook_repository_branch",
         os.environ.get("NNBOOK_REPOSITORY_BRANCH", "main"),
+        "html",
+    )
+    # the commit the book is built from (the publishing workflow sets it): the
+    # notebooks install the package at that commit rather than the branch's latest
+    app.add_config_value(
+        "nnbook_repository_commit",
+        os.environ.get("NNBOOK_REPOSITORY_COMMIT", ""),
         "html",
     )
     app.add_config_value("nnbook_notebooks_branch", "notebooks", "html")

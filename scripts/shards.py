@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import re
 import statistics
 import sys
 import time
@@ -26,7 +25,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TIMES = Path(__file__).resolve().with_name("chapter-times.json")
-BUILD_KEY = re.compile(r"# nnbook build key: profile=(\w+)")
 
 
 def executable_chapters(book: Path = REPO / "book") -> list[str]:
@@ -91,6 +89,8 @@ def measured_times(cache_path: Path, chapters: list[str], profile: str = "full")
     hidden build-key cell); chapters are matched by the end of the path the run came from."""
     from jupyter_cache import get_cache
 
+    from nnbook.sphinxext.build_key import key_profile
+
     cache = get_cache(str(cache_path))
     found: dict[str, tuple] = {}
     for record in cache.list_cache_records():
@@ -99,8 +99,7 @@ def measured_times(cache_path: Path, chapters: list[str], profile: str = "full")
         if seconds is None or chapter is None:
             continue
         sources = "\n".join(cell.source for cell in cache.get_cache_bundle(record.pk).nb.cells)
-        key = BUILD_KEY.search(sources)
-        if key and key.group(1) == profile and (chapter not in found or found[chapter][0] < record.created):
+        if key_profile(sources) == profile and (chapter not in found or found[chapter][0] < record.created):
             found[chapter] = (record.created, seconds)
     return {chapter: round(seconds, 1) for chapter, (_, seconds) in found.items()}
 

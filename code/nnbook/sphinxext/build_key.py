@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from pathlib import Path
 
 from IPython.core.inputtransformer2 import TransformerManager
@@ -26,6 +27,13 @@ from myst_nb.core.read import (
 from nnbook import profiles
 
 KEY_TAG = "nnbook-build-key"
+KEY_LINE = "# nnbook build key: profile={profile} package={package}"
+# the same line read back, the profile captured
+KEY_PATTERN = re.compile(
+    re.escape(KEY_LINE)
+    .replace(r"\{profile\}", r"(\w+)")
+    .replace(r"\{package\}", r"\w+")
+)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -125,8 +133,16 @@ def append_build_key(app, docname: str, source: list[str]) -> None:
     source[0] = (
         text.rstrip("\n")
         + f"\n\n```{{code-cell}} ipython3\n:tags: [remove-cell, {KEY_TAG}]\n"
-        + f"# nnbook build key: profile={profiles.current()} package={key}\n```\n"
+        + KEY_LINE.format(profile=profiles.current(), package=key)
+        + "\n```\n"
     )
+
+
+def key_profile(source: str) -> str | None:
+    """The profile a build-key line in `source` names (None without one): which
+    profile an executed notebook ran in."""
+    found = KEY_PATTERN.search(source)
+    return found and found.group(1)
 
 
 def outdated_on_profile_change(app, env, added, changed, removed) -> list[str]:

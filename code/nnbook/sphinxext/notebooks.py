@@ -55,7 +55,9 @@ def install_cell(
         "import importlib.util",
         "",
     ]
-    if not repository_url:
+    if repository_url:
+        lines += pip_install_lines(framework, repository_url, revision)
+    else:
         lines += [
             'if importlib.util.find_spec("nnbook") is None:',
             "    raise ModuleNotFoundError(",
@@ -63,9 +65,13 @@ def install_cell(
             '        " `pip install -e code` in a clone of the book\'s repository."',
             "    )",
         ]
-        return nbformat.v4.new_code_cell(
-            "\n".join(lines), metadata={"tags": ["nnbook-install"]}
-        )
+    return nbformat.v4.new_code_cell(
+        "\n".join(lines), metadata={"tags": ["nnbook-install"]}
+    )
+
+
+def pip_install_lines(framework: str, repository_url: str, revision: str) -> list[str]:
+    """The install cell's lines that pip-install `nnbook` from the repository."""
     repository = repository_url.rstrip("/").removesuffix(".git")
     # one string literal per part, so that the lines stay short
     parts = [
@@ -73,6 +79,7 @@ def install_cell(
         f"@{revision}",
         "#subdirectory=code",
     ]
+    lines = []
     if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", revision):
         lines += [
             "# the package as of the commit this notebook was built from, so that",
@@ -101,9 +108,7 @@ def install_cell(
         "    # let this running kernel find the package pip has just installed",
         "    importlib.invalidate_caches()",
     ]
-    return nbformat.v4.new_code_cell(
-        "\n".join(lines), metadata={"tags": ["nnbook-install"]}
-    )
+    return lines
 
 
 def framework_notebook(

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import FIXTURES, SCRIPTS, assert_built, build_book
+from helpers import CHROMIUM, CHROMIUM_ARGS, FIXTURES, SCRIPTS, assert_built, build_book, serve
 
 from nnbook.seeding import seed_everything
 
@@ -49,6 +49,33 @@ def book(tmp_path_factory) -> Path:
     (output / "build-log.txt").write_text(result.stdout + result.stderr)
     assert_built(result)
     return output
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's), driven by playwright; one for the whole session."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    assert Path(CHROMIUM).exists(), f"no browser at {CHROMIUM}: install Debian's chromium or set NNBOOK_CHROMIUM"
+    with sync_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(book):
+    """The quick book's HTML served locally; yields its base URL."""
+    server = serve(book / "_build" / "html")
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture
+def fixture_site(fixture_book):
+    """The tab fixture book's HTML served locally; yields its base URL."""
+    server = serve(fixture_book)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
 
 
 @pytest.fixture

@@ -3,9 +3,12 @@ test data. Fixtures live in conftest.py; this module holds plain functions and c
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -75,3 +78,23 @@ def chapters_missing_their_note(html: Path, toc: Path, profile: str = "quick") -
         if "Data: " not in text:
             problems.append(f"{chapter}: no data line")
     return problems
+
+
+# --------------------------------------------------------------------------- the browser
+
+CHROMIUM = os.environ.get("NNBOOK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def serve(folder: Path) -> http.server.ThreadingHTTPServer:
+    """Serve `folder` over HTTP on a free local port, in a daemon thread; `.shutdown()` stops it."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

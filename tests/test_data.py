@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import logging
@@ -11,13 +10,12 @@ import pickle
 import socket
 import sys
 import tarfile
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pooch
 import pytest
+from helpers import serve
 from nnbook import data
 from nnbook.data import (
     CIFAR10_CLASSES,
@@ -87,29 +85,17 @@ def closed_port_url(path: str = "x") -> str:
     return f"http://127.0.0.1:{port}/{path}"  # nothing listens there any more
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep request lines out of captured stderr
-        pass
-
-
 @pytest.fixture
 def http_root(tmp_path):
     """A folder served at a base URL on 127.0.0.1 (random port) during the test."""
     root = tmp_path / "www"
     root.mkdir()
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root))
-    )
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
+    server = serve(root)
     try:
         yield root, f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
-        thread.join(timeout=5)
 
 
 def served(http_root, content: bytes, name: str = "corpus", **overrides) -> Dataset:

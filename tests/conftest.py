@@ -3,12 +3,13 @@ Functions and constants the test files share are in helpers.py."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM, CHROMIUM_ARGS, FIXTURES, SCRIPTS, assert_built, build_book, serve
+from helpers import CHROMIUM, CHROMIUM_ARGS, FIXTURES, SCRIPTS, assert_built, build_book, reuse_built_book, serve
 
 from nnbook.seeding import seed_everything
 
@@ -43,6 +44,8 @@ def fixture_book(tmp_path_factory) -> Path:
 def book(tmp_path_factory) -> Path:
     """The whole book, built once by the README's `bash scripts/build-book.sh quick` (its output moved out
     of the repository); returns the output folder, holding `_build` and the build's log."""
+    if os.environ.get("NNBOOK_TEST_BOOK"):  # a developer's shortcut while working on the site: see helpers
+        return reuse_built_book(Path(os.environ["NNBOOK_TEST_BOOK"]))
     output = tmp_path_factory.mktemp("book")
     command = ["bash", str(SCRIPTS / "build-book.sh"), "quick", "--path-output", str(output)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=1800)

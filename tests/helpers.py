@@ -34,6 +34,15 @@ def build_book(source: Path, output: Path, **env: str) -> subprocess.CompletedPr
     )
 
 
+def reuse_built_book(folder: Path) -> Path:
+    """A book already built with `bash scripts/build-book.sh quick --path-output FOLDER`, for the tests that read
+    a built book (`NNBOOK_TEST_BOOK=FOLDER`): a shortcut while working on the site's look, never used by CI. Tests
+    of the build itself (its log, what it executed) need the session's own build."""
+    html = folder / "_build" / "html"
+    assert html.is_dir(), f"NNBOOK_TEST_BOOK: expected a folder holding _build/html, got {folder}"
+    return folder
+
+
 def assert_built(result: subprocess.CompletedProcess) -> None:
     log = f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     assert result.returncode == 0, f"build failed:\n{log}"

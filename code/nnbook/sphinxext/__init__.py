@@ -12,6 +12,7 @@ from pathlib import Path
 from .build_key import setup_build_key
 from .execution_scope import setup_execution_scope
 from .framework_tabs import setup_framework_tabs
+from .framework_view import setup_framework_view
 from .notebooks import setup_notebooks
 
 
@@ -21,6 +22,7 @@ def _add_static(app) -> None:
 
 def setup(app):
     setup_framework_tabs(app)
+    setup_framework_view(app)
     setup_notebooks(app)
     setup_build_key(app)
     setup_execution_scope(app)

@@ -1,5 +1,5 @@
 """What a chapter page states about itself: its profile and data, its glued numbers,
-its checked claims.
+its checked claims, its results that the other framework's tab measures too.
 
 Works in any Jupyter kernel (Colab included) without the book's build tools installed.
 """
@@ -13,6 +13,18 @@ from . import checks, profiles
 # myst-nb's `glue` stores values under this wire format; written here so notebooks
 # need no myst-nb.
 _GLUE_PREFIX = "application/papermill.record/"
+
+# `result`: the glue name of a framework's half of a result is RESULT_PREFIX + key +
+# "-" + framework; the book's extension collects the halves and pairs them by key
+RESULT_PREFIX = "nnbook-result-"
+RESULT_MIME = "application/vnd.nnbook.result+json"  # a JSON object, for nbformat
+RESULT_FRAMEWORKS = ("pytorch", "tensorflow")
+RESULT_KINDS = {  # kind -> the format of its values unless `fmt` says otherwise
+    "accuracy": "{:.1%}",  # a test accuracy, a fraction
+    "loss": "{:.3f}",  # a final loss or error (MSE, MAE, cross-entropy)
+    "speed": "{:,.0f}",  # images/s, tokens/s: the unit says which
+    "parity": "{:.1e}",  # the largest absolute difference from a reference
+}
 
 
 class ClaimError(AssertionError):
@@ -60,6 +72,80 @@ def glue(name: str, value: Any, fmt: str | None = None) -> Any:
             metadata={"scrapbook": {"name": name, "mime_prefix": _GLUE_PREFIX}},
         )
     return value
+
+
+def result(
+    key: str,
+    framework: str,
+    value: Any,
+    *,
+    kind: str,
+    label: str,
+    fmt: str | None = None,
+    unit: str = "",
+    tolerance: Any = None,
+) -> float:
+    """Declare `framework`'s half of a result that both frameworks' tabs measure, for
+    the book's results page; returns `value` as a float.
+
+    `key` pairs the halves (an identifier, the same in both tabs); `kind` is one of
+    RESULT_KINDS (for "parity", `value` is this framework's largest absolute
+    difference from a reference both tabs share, or from its own built-in); `label`
+    names the result in words, the same in both tabs; `fmt` formats the value (the
+    kind's format by default); `unit` follows it ("images/s"); `tolerance` is the
+    largest value the chapter accepts, if it states one. Recorded as glue data,
+    which the page does not display; outside a kernel it just returns.
+    """
+    checks.require(
+        "key", isinstance(key, str) and key.isidentifier(), "an identifier", repr(key)
+    )
+    checks.one_of("framework", framework, RESULT_FRAMEWORKS)
+    checks.one_of("kind", kind, tuple(RESULT_KINDS))
+    fmt = RESULT_KINDS[kind] if fmt is None else fmt
+    value = checks.number("value", value)
+    for name, text in (("label", label), ("unit", unit), ("fmt", fmt)):
+        checks.require(name, isinstance(text, str), "a string", repr(text))
+    checks.require("label", bool(label.strip()), "a non-empty label", repr(label))
+    checks.require("fmt", _formats_a_number(fmt), 'a format such as "{:.3g}"', fmt)
+    if tolerance is not None:
+        tolerance = checks.positive_float("tolerance", tolerance)
+    record = {
+        "key": key,
+        "framework": framework,
+        "value": value,
+        "kind": kind,
+        "label": label,
+        "fmt": fmt,
+        "unit": unit,
+        "tolerance": tolerance,
+    }
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        from IPython.display import display
+
+        # The running cell's execution count: the extension finds by it the cell,
+        # and so the section, that declared the half (through a helper function
+        # too). IPython stores a cell's input as In[count] before running it; whether
+        # `shell.execution_count` is raised before or after depends on the version.
+        record["execution_count"] = len(shell.history_manager.input_hist_parsed) - 1
+        name = f"{RESULT_PREFIX}{key}-{framework}"
+        text = f"{label}: {fmt.format(value)} {unit}".rstrip()
+        display(
+            {_GLUE_PREFIX + RESULT_MIME: record, _GLUE_PREFIX + "text/plain": text},
+            raw=True,
+            metadata={"scrapbook": {"name": name, "mime_prefix": _GLUE_PREFIX}},
+        )
+    return value
+
+
+def _formats_a_number(fmt: str) -> bool:
+    try:
+        fmt.format(1.5)
+    except (ValueError, IndexError, KeyError):
+        return False
+    return "{" in fmt
 
 
 def claim(holds: bool, sentence: str) -> None:

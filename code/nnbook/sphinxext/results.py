@@ -1,0 +1,343 @@
+"""The results page: every result both frameworks' tabs measure, paired, in tables.
+
+A reader who switches frameworks wants to see in one place where the two agree and
+where they do not, and the numbers are scattered over the chapters' tabs. Each
+framework's cell declares its half with `nnbook.page.result`, which the kernel stores
+as myst-nb glue data (so the page shows nothing and a plain Jupyter kernel just
+records it). While each page is read this collects the halves, with the section of
+the cell that declared them, into the build environment; once all pages are read it
+pairs them by key and warns (failing a `-W` build) about a half without its partner,
+and the `nnbook-results` directive of the results page becomes one table per chapter
+when the page is written. The results page is read again whenever another page is,
+so its tables never lag behind the chapters.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from docutils import nodes
+from myst_nb.sphinx_ import NbMetadataCollector
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from nnbook import page
+
+from .framework_tabs import FRAMEWORKS
+
+logger = logging.getLogger(__name__)
+
+PYTORCH, TENSORFLOW = page.RESULT_FRAMEWORKS
+COLUMNS = ["Result", "PyTorch", "TensorFlow", "Difference", "Tolerance", "Computed in"]
+# the fields both halves of a result state, which must agree
+SHARED_FIELDS = ("kind", "label", "fmt", "unit", "tolerance")
+
+
+class results_table(nodes.General, nodes.Element):
+    """Where the results page's tables go, once every page has been read."""
+
+
+class ResultsDirective(SphinxDirective):
+    """`nnbook-results`: the tables of every result declared in the book."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        pages(self.env).add(self.env.docname)
+        placeholder = results_table()
+        self.set_source_info(placeholder)
+        return [placeholder]
+
+
+# --------------------------------------------------------------- the environment
+
+
+def halves(env) -> dict[str, list[dict]]:
+    """docname -> the result halves its cells declared, in the order they ran."""
+    if not hasattr(env, "nnbook_results"):
+        env.nnbook_results = {}
+    return env.nnbook_results
+
+
+def pages(env) -> set[str]:
+    """The docnames holding an `nnbook-results` directive."""
+    if not hasattr(env, "nnbook_results_pages"):
+        env.nnbook_results_pages = set()
+    return env.nnbook_results_pages
+
+
+def purge(app, env, docname: str) -> None:
+    halves(env).pop(docname, None)
+    pages(env).discard(docname)
+
+
+def merge(app, env, docnames: set[str], other) -> None:
+    """A parallel reader's findings, into the main environment."""
+    for docname in docnames:
+        if docname in halves(other):
+            halves(env)[docname] = halves(other)[docname]
+    pages(env).update(pages(other) & set(docnames))
+
+
+def outdated_with_any_page(app, env, added, changed, removed) -> list[str]:
+    """Read the results page again whenever any other page is (re)read or removed."""
+    return sorted(pages(env)) if added | changed | removed else []
+
+
+# --------------------------------------------------------------- collecting
+
+
+def glue_records(env, docname: str) -> list[dict]:
+    """The result records among the glue data myst-nb stored for `docname` while
+    reading it (the keys of this read, the values from its glue file)."""
+    keys = NbMetadataCollector.get_doc_data(env).get(docname, {}).get("glue", [])
+    keys = [key for key in keys if key.startswith(page.RESULT_PREFIX)]
+    if not keys:
+        return []
+    path = Path(env.mystnb_config.output_folder).joinpath(
+        *docname.split("/")[:-1], docname.split("/")[-1] + ".glue.json"
+    )
+    glue = json.loads(path.read_text(encoding="utf8"))
+    return [glue[key]["data"][page.RESULT_MIME] for key in keys if key in glue]
+
+
+def code_cells_by_count(doctree: nodes.document) -> dict[int, nodes.container]:
+    return {
+        cell["exec_count"]: cell
+        for cell in doctree.findall(nodes.container)
+        if cell.get("nb_element") == "cell_code" and cell.get("exec_count")
+    }
+
+
+def collect(app, doctree: nodes.document) -> None:
+    """On `doctree-read`: the page's result halves, each with the section holding the
+    cell that declared it (the page's top when the cell is not shown)."""
+    docname = app.env.docname
+    records = glue_records(app.env, docname)
+    if not records:
+        return
+    cells = code_cells_by_count(doctree)
+    found = []
+    for record in records:
+        cell = cells.get(record.get("execution_count"))
+        section = cell and next(
+            (a for a in _ancestors(cell) if isinstance(a, nodes.section)), None
+        )
+        title = section and section.next_node(nodes.title)
+        found.append(
+            {
+                **record,
+                "docname": docname,
+                "line": cell.line if cell is not None else None,
+                "anchor": section["ids"][0] if section and section["ids"] else "",
+                "section": title.astext() if title else "",
+            }
+        )
+        tags = _framework_tags(cell) if cell is not None else set()
+        if tags and record["framework"] not in tags:
+            logger.warning(
+                f"result {record['key']!r}: declared for {record['framework']!r} "
+                f"in a cell tagged {sorted(tags)}",
+                location=(docname, cell.line),
+            )
+    halves(app.env)[docname] = sorted(found, key=lambda h: h["execution_count"] or 0)
+
+
+def _ancestors(node: nodes.Node):
+    while node.parent is not None:
+        node = node.parent
+        yield node
+
+
+def _framework_tags(cell: nodes.container) -> set[str]:
+    return {tag for tag in FRAMEWORKS if f"tag_{tag}" in cell["classes"]}
+
+
+# --------------------------------------------------------------- pairing
+
+
+def paired(env) -> dict[str, dict[str, dict]]:
+    """key -> framework -> half, over the whole book, in the book's page order."""
+    results: dict[str, dict[str, dict]] = {}
+    for docname in page_order(env):
+        for half in halves(env).get(docname, []):
+            results.setdefault(half["key"], {}).setdefault(half["framework"], half)
+    return results
+
+
+def page_order(env) -> list[str]:
+    """The pages in the table of contents' order, then any others by name."""
+    order, todo = [], [env.config.root_doc]
+    while todo:
+        docname = todo.pop(0)
+        if docname in order:
+            continue
+        order.append(docname)
+        todo[:0] = env.toctree_includes.get(docname, [])
+    return order + sorted(set(halves(env)) - set(order))
+
+
+def check_pairs(app, env) -> None:
+    """On `env-check-consistency`: every result has both halves, once each, and they
+    agree on what the result is."""
+    declared: dict[tuple[str, str], list[dict]] = {}
+    for docname in page_order(env):
+        for half in halves(env).get(docname, []):
+            declared.setdefault((half["key"], half["framework"]), []).append(half)
+    for (key, framework), found in declared.items():
+        for extra in found[1:]:
+            logger.warning(
+                f"result {key!r}: {framework!r} declared it again (first in "
+                f"{found[0]['docname']}); each key needs one half per framework",
+                location=(extra["docname"], extra["line"]),
+            )
+    for key, by_framework in paired(env).items():
+        for missing in page.RESULT_FRAMEWORKS:
+            if missing not in by_framework:
+                (present,) = by_framework.values()
+                logger.warning(
+                    f"result {key!r}: no {FRAMEWORKS[missing]} half; the "
+                    f"{FRAMEWORKS[present['framework']]} cell declares one, so a "
+                    f"{missing}-tagged cell must call nnbook.page.result({key!r}, "
+                    f"{missing!r}, ...)",
+                    location=(present["docname"], present["line"]),
+                )
+        if len(by_framework) == 2:
+            pytorch, tensorflow = by_framework[PYTORCH], by_framework[TENSORFLOW]
+            for field in SHARED_FIELDS:
+                if pytorch[field] != tensorflow[field]:
+                    logger.warning(
+                        f"result {key!r}: the halves disagree on {field}: PyTorch "
+                        f"says {pytorch[field]!r}, TensorFlow {tensorflow[field]!r}",
+                        location=(tensorflow["docname"], tensorflow["line"]),
+                    )
+
+
+# --------------------------------------------------------------- the tables
+
+
+def _shown(value: float | None, half: dict) -> str:
+    if value is None:
+        return "—"
+    return f"{half['fmt'].format(value)} {half['unit']}".rstrip()
+
+
+def difference(pytorch: dict, tensorflow: dict) -> str:
+    """TensorFlow minus PyTorch; for speeds their ratio; for parity checks the most
+    the two can differ from each other, both having been compared with a reference."""
+    kind, fmt = pytorch["kind"], pytorch["fmt"]
+    if kind == "speed":
+        return f"{tensorflow['value'] / pytorch['value']:.2f}×"
+    if kind == "parity":
+        return f"≤ {fmt.format(pytorch['value'] + tensorflow['value'])}"
+    change = tensorflow["value"] - pytorch["value"]
+    return ("+" if change > 0 else "") + fmt.format(change)
+
+
+def _paragraph(*children: nodes.Node | str) -> nodes.paragraph:
+    para = nodes.paragraph()
+    para += [nodes.Text(c) if isinstance(c, str) else c for c in children]
+    return para
+
+
+def _link(app, fromdocname: str, half: dict, text: str) -> nodes.reference:
+    uri = app.builder.get_relative_uri(fromdocname, half["docname"])
+    if half["anchor"]:
+        uri += "#" + half["anchor"]
+    return nodes.reference("", text, internal=True, refuri=uri)
+
+
+def _where(app, fromdocname: str, by_framework: dict[str, dict]) -> nodes.paragraph:
+    places = {(h["docname"], h["anchor"]): h for h in by_framework.values()}
+    if len(places) == 1:
+        (half,) = places.values()
+        return _paragraph(_link(app, fromdocname, half, half["section"] or "the page"))
+    links: list[nodes.Node | str] = []
+    for framework, half in by_framework.items():
+        if links:
+            links.append("; ")
+        text = f"{FRAMEWORKS[framework]}: {half['section'] or half['docname']}"
+        links.append(_link(app, fromdocname, half, text))
+    return _paragraph(*links)
+
+
+def _row(cells: list[nodes.Node | str]) -> nodes.row:
+    row = nodes.row()
+    for cell in cells:
+        entry = nodes.entry()
+        entry += cell if isinstance(cell, nodes.Node) else _paragraph(cell)
+        row += entry
+    return row
+
+
+def chapter_table(app, fromdocname: str, rows: list[dict[str, dict]]) -> nodes.table:
+    table = nodes.table(classes=["nnbook-results"])
+    group = nodes.tgroup(cols=len(COLUMNS))
+    table += group
+    group += [nodes.colspec(colwidth=width) for width in (30, 12, 12, 12, 10, 24)]
+    head = nodes.thead()
+    head += _row(COLUMNS)
+    body = nodes.tbody()
+    for by_framework in rows:
+        first = next(iter(by_framework.values()))
+        pytorch, tensorflow = by_framework.get(PYTORCH), by_framework.get(TENSORFLOW)
+        tolerance = first["tolerance"]
+        body += _row(
+            [
+                first["label"],
+                _shown(pytorch and pytorch["value"], first),
+                _shown(tensorflow and tensorflow["value"], first),
+                difference(pytorch, tensorflow) if pytorch and tensorflow else "—",
+                _shown(tolerance, first),
+                _where(app, fromdocname, by_framework),
+            ]
+        )
+    group += [head, body]
+    return table
+
+
+def tables(app, fromdocname: str) -> list[nodes.Node]:
+    """One table per chapter, headed by a link to it; rows grouped by kind, in the
+    order the chapter computes them."""
+    env = app.env
+    by_chapter: dict[str, list[dict[str, dict]]] = {}
+    for by_framework in paired(env).values():
+        first = by_framework.get(PYTORCH) or by_framework[TENSORFLOW]
+        by_chapter.setdefault(first["docname"], []).append(by_framework)
+    if not by_chapter:
+        return [_paragraph("No chapter declares a result yet.")]
+    kinds = list(page.RESULT_KINDS)
+    found: list[nodes.Node] = []
+    for docname in page_order(env):
+        if docname not in by_chapter:
+            continue
+        rows = sorted(
+            by_chapter[docname],
+            key=lambda r: kinds.index(next(iter(r.values()))["kind"]),
+        )
+        title = env.titles[docname].astext() if docname in env.titles else docname
+        heading = nodes.rubric(classes=["nnbook-results-chapter"])
+        heading += _link(app, fromdocname, {"docname": docname, "anchor": ""}, title)
+        found += [heading, chapter_table(app, fromdocname, rows)]
+    return found
+
+
+def fill_tables(app, doctree: nodes.document, docname: str) -> None:
+    """On `doctree-resolved`: the results page's directive becomes the tables."""
+    for placeholder in list(doctree.findall(results_table)):
+        placeholder.replace_self(tables(app, docname))
+
+
+def setup_results(app) -> None:
+    """Result halves collected from every page, paired, and tabled on the results
+    page (the `nnbook-results` directive)."""
+    app.setup_extension("myst_nb")
+    app.add_node(results_table)
+    app.add_directive("nnbook-results", ResultsDirective)
+    app.connect("doctree-read", collect)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+    app.connect("env-get-outdated", outdated_with_any_page)
+    app.connect("env-check-consistency", check_pairs)
+    app.connect("doctree-resolved", fill_tables)

@@ -29,7 +29,14 @@ from .framework_tabs import FRAMEWORKS
 logger = logging.getLogger(__name__)
 
 PYTORCH, TENSORFLOW = page.RESULT_FRAMEWORKS
-COLUMNS = ["Result", "PyTorch", "TensorFlow", "Difference", "Tolerance", "Computed in"]
+COLUMNS = [
+    "Result",
+    "PyTorch",
+    "TensorFlow",
+    "Difference: TF − PyTorch (speeds: TF / PyTorch)",
+    "Tolerance",
+    "Computed in",
+]
 # the fields both halves of a result state, which must agree
 SHARED_FIELDS = ("kind", "label", "fmt", "unit", "tolerance")
 

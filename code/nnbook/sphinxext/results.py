@@ -22,7 +22,7 @@ from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from nnbook import page
+from nnbook import page, profiles
 
 from .framework_tabs import FRAMEWORKS
 
@@ -54,7 +54,16 @@ class ResultsDirective(SphinxDirective):
         pages(self.env).add(self.env.docname)
         placeholder = results_table()
         self.set_source_info(placeholder)
-        return [placeholder]
+        return [provenance(), placeholder]
+
+
+def provenance() -> nodes.paragraph:
+    """Which profile built the numbers, in the words of the chapters' own note (a
+    change of profile re-reads every page, this one included)."""
+    profile = nodes.literal(text=profiles.current())
+    line = nodes.strong()
+    line += [nodes.Text("Built with the "), profile, nodes.Text(" profile.")]
+    return _paragraph(line, " Data: each chapter's, as the chapter's own note states.")
 
 
 # --------------------------------------------------------------- the environment

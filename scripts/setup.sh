@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set-up shared by scripts/build-book.sh and scripts/test.sh: a virtual environment in .venv with
-# requirements.txt installed, and the local dataset mirror when this machine has one. Source it.
+# requirements.txt installed, MathJax and axe-core from npm, and the local dataset mirror when this machine has
+# one. Source it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ ! -x .venv/bin/python ]; then
@@ -30,6 +31,20 @@ fi
 if ! command -v dot >/dev/null; then  # model diagrams need Debian's graphviz
   echo "Installing Debian's graphviz for the model diagrams" >&2
   ${SUDO:-$([ "$(id -u)" = 0 ] || echo sudo)} apt-get install -y -q graphviz >/dev/null
+fi
+# The site serves MathJax itself instead of loading it from a CDN, and the browser tests check pages with
+# axe-core: both from npm, into node_modules here (git-ignored), where the book's extension finds MathJax.
+# MathJax 3: the major version Sphinx 7.4 configures. Skipped while these versions are the ones installed.
+node_packages="mathjax@3.2.2 axe-core@4.14.1"
+if [ "$(cat node_modules/.nnbook-installed 2>/dev/null)" != "$node_packages" ]; then
+  if ! command -v npm >/dev/null; then
+    echo "setup.sh: npm not found; it installs $node_packages (MathJax for the site, axe-core for the" \
+      "tests). Install Node.js's npm (Debian/Ubuntu: apt-get install npm) and run this again." >&2
+    return 2 2>/dev/null || exit 2
+  fi
+  read -ra specs <<<"$node_packages"
+  npm install --prefix "$PWD" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "${specs[@]}"
+  echo "$node_packages" >node_modules/.nnbook-installed
 fi
 # Machines without internet keep dataset copies in a shared folder beside the checkout (see its README.md);
 # nnbook searches it before downloading.

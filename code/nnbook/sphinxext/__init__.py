@@ -15,6 +15,7 @@ from .framework_tabs import setup_framework_tabs
 from .framework_view import setup_framework_view
 from .notebooks import setup_notebooks
 from .results import setup_results
+from .site_switches import setup_site_switches
 
 
 def _add_static(app) -> None:
@@ -28,6 +29,7 @@ def setup(app):
     setup_build_key(app)
     setup_execution_scope(app)
     setup_results(app)
+    setup_site_switches(app)
     app.connect("builder-inited", _add_static)  # the stylesheet of tabs and downloads
     app.add_css_file("nnbook.css")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

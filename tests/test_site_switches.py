@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from helpers import JUPYTER_BOOK, REPO, serve
+from helpers import BUILD_OPTIONS, JUPYTER_BOOK, REPO, serve
 from jupyter_book.config import get_final_config
 from sphinx.errors import ConfigError
 
@@ -25,7 +25,7 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 REPOSITORY = "https://github.com/example-owner/example-book"
 COMMITTED = "2024-03-05T12:00:00"  # the fixture repository's one commit
 CHAPTER = "book/layers-modules-models.html"  # framework tabs, math, outputs, prose code
-LANDING = "index.html"  # redirects to the first page
+LANDING = "book/intro.html"  # the landing page: the site's index.html redirects to it
 FRAMEWORK_STORAGE_KEY = "sphinx-design-tab-id-framework"  # sphinx-design's tab memory
 # the book's own markup: framework tab sets, the download bar, executed cells
 OUR_MARKUP = ".sd-tab-set, .nnbook-framework-tabs, p.nnbook-downloads, [class*=nnbook], .cell"
@@ -90,100 +90,6 @@ def test_mathjax_of_another_major_version_fails_naming_it(tmp_path):
         find_mathjax([tmp_path / "book"])
 
 
-# --------------------------------------------------------------------------- repository builds
-
-TOC = "format: jb-book\nroot: index\nchapters:\n- file: page\n- file: draft\n"
-CONFIG = "title: Site switches\nonly_build_toc_files: true\nsphinx:\n  extra_extensions: [nnbook.sphinxext]\n"
-
-
-def git(repository: Path, *arguments: str) -> None:
-    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.org"]
-    environment = {**os.environ, "GIT_AUTHOR_DATE": COMMITTED, "GIT_COMMITTER_DATE": COMMITTED}
-    subprocess.run(["git", "-C", str(repository), *identity, *arguments], check=True, env=environment,
-                   capture_output=True)
-
-
-@pytest.fixture(scope="module")
-def repository_builds(tmp_path_factory) -> dict[str, subprocess.CompletedProcess | Path]:
-    """A three-page book in `docs/` of a git repository (`draft.md` never committed), built at once with
-    a repository address, without one, and with a malformed one: {case: HTML folder, or the failed run}."""
-    repository = tmp_path_factory.mktemp("repository")
-    docs = repository / "docs"
-    docs.mkdir()
-    for name, text in {"_config.yml": CONFIG, "_toc.yml": TOC, "index.md": "# Home\n",
-                       "page.md": "# Page\n\nText.\n", "draft.md": "# Draft\n"}.items():
-        (docs / name).write_text(text)
-    git(repository, "init", "-q")
-    git(repository, "add", "docs/_config.yml", "docs/_toc.yml", "docs/index.md", "docs/page.md")
-    git(repository, "commit", "-q", "-m", "The book")
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("NNBOOK_REPOSITORY")}
-    cases = {
-        "with": {"NNBOOK_REPOSITORY_URL": REPOSITORY, "NNBOOK_REPOSITORY_BRANCH": "stable"},
-        "without": {},
-        "malformed": {"NNBOOK_REPOSITORY_URL": "git@github.com:example-owner/example-book.git"},
-    }
-    runs = {
-        case: subprocess.Popen(
-            [str(JUPYTER_BOOK), "build", str(docs), "-W", "-n", "--keep-going", "--path-output",
-             str(repository.parent / f"{repository.name}-{case}")],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**environment, **variables},
-        )
-        for case, variables in cases.items()
-    }
-    results = {}
-    for case, run in runs.items():
-        output, _ = run.communicate(timeout=300)
-        html = repository.parent / f"{repository.name}-{case}" / "_build" / "html"
-        if case == "malformed":
-            results[case] = subprocess.CompletedProcess(run.args, run.returncode, output)
-        else:
-            assert run.returncode == 0, output[-4000:]
-            results[case] = html
-    return results
-
-
-def soup(html: Path, page: str) -> BeautifulSoup:
-    return BeautifulSoup((html / page).read_text(), "html.parser")
-
-
-def repository_links(page: BeautifulSoup) -> dict[str, str]:
-    """The theme's repository buttons on a page: {button: href}."""
-    buttons = {"repository": "btn-source-repository-button", "edit": "btn-source-edit-button",
-               "issues": "btn-source-issues-button"}
-    found = {name: page.select_one(f"a.{css}") for name, css in buttons.items()}
-    return {name: link["href"] for name, link in found.items() if link is not None}
-
-
-def last_updated(page: BeautifulSoup) -> str:
-    return " ".join(page.select_one("p.last-updated").get_text().split())
-
-
-def test_known_repository_gives_repository_edit_and_issue_buttons(repository_builds):
-    links = repository_links(soup(repository_builds["with"], "page.html"))
-    assert links["repository"] == REPOSITORY
-    assert links["edit"] == f"{REPOSITORY}/edit/stable/docs/page.md"  # the page's source in the repository
-    assert links["issues"].startswith(f"{REPOSITORY}/issues/new?title=") and "page.html" in links["issues"]
-
-
-def test_pages_show_their_last_commit_date_else_the_build_date(repository_builds):
-    assert last_updated(soup(repository_builds["with"], "page.html")) == "Last updated on Mar 05, 2024."
-    today = date.today().strftime("%b %d, %Y")
-    assert last_updated(soup(repository_builds["with"], "draft.html")) == f"Last updated on {today}."
-
-
-def test_without_a_repository_no_repository_buttons_and_still_a_date(repository_builds):
-    page = soup(repository_builds["without"], "page.html")
-    assert repository_links(page) == {}
-    assert not page.select('a[href*="github.com"]')  # Jupyter Book's default repository included
-    assert last_updated(page) == "Last updated on Mar 05, 2024."
-
-
-def test_malformed_repository_address_fails_the_build_naming_the_variable(repository_builds):
-    run = repository_builds["malformed"]
-    assert run.returncode != 0
-    assert "NNBOOK_REPOSITORY_URL: expected a repository's web address" in run.stdout
-
-
 # --------------------------------------------------------------------------- the book in the browser
 
 
@@ -201,7 +107,7 @@ def opened(book, browser):
             page, requests = browser.new_page(), []
             page.add_init_script(f"localStorage.setItem({FRAMEWORK_STORAGE_KEY!r}, {view!r})")
             page.on("request", lambda request: requests.append(request.url))
-            page.goto(f"{site}/{path}")
+            assert page.goto(f"{site}/{path}").ok
             if page.locator("span.math").count():
                 page.wait_for_selector("mjx-container")
             page.wait_for_load_state("networkidle")  # MathJax's fonts and extensions
@@ -228,7 +134,8 @@ def test_formulas_render_with_the_sites_own_mathjax(opened):
     formulas = page.locator("span.math").count()
     assert formulas > 0
     page.wait_for_function(f"document.querySelectorAll('span.math mjx-container').length >= {formulas}")
-    script = page.eval_on_selector("script[src*='tex-mml-chtml']", "s => s.src.split('?')[0]")  # without Sphinx's ?v= key
+    # the script's address without Sphinx's ?v= key
+    script = page.eval_on_selector("script[src*='tex-mml-chtml']", "s => s.src.split('?')[0]")
     assert script == f"{site}/_static/mathjax/tex-mml-chtml.js"
 
 
@@ -299,3 +206,123 @@ def test_no_serious_accessibility_violation_in_the_books_markup(opened, path, vi
     theirs = sorted({(v["rule"], v["impact"], v["target"]) for v in violations if not v["ours"]})
     print(f"\n{path} [{view}] the theme's violations:", *theirs, sep="\n  ")  # for the record (pytest -s)
     assert [v for v in violations if v["ours"]] == []
+
+
+# --------------------------------------------------------------------------- repository builds
+
+TOC = "format: jb-book\nroot: index\nchapters:\n- file: page\n- file: draft\n"
+CONFIG = "title: Site switches\nonly_build_toc_files: true\nsphinx:\n  extra_extensions: [nnbook.sphinxext]\n"
+
+
+def git(repository: Path, *arguments: str) -> None:
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.org"]
+    environment = {**os.environ, "GIT_AUTHOR_DATE": COMMITTED, "GIT_COMMITTER_DATE": COMMITTED}
+    subprocess.run(["git", "-C", str(repository), *identity, *arguments], check=True, env=environment,
+                   capture_output=True)
+
+
+class RepositoryBuilds:
+    """A three-page book in `docs/` of a git repository (`draft.md` never committed), built with a repository
+    address, without one, and with a malformed one, all at once in the background; `builds[case]` waits for
+    one: its HTML folder, or for "malformed" the failed run."""
+
+    CASES = {
+        "with": {"NNBOOK_REPOSITORY_URL": REPOSITORY, "NNBOOK_REPOSITORY_BRANCH": "stable"},
+        "without": {},
+        "malformed": {"NNBOOK_REPOSITORY_URL": "git@github.com:example-owner/example-book.git"},
+    }
+
+    def __init__(self, folder: Path):
+        docs = folder / "repository" / "docs"
+        docs.mkdir(parents=True)
+        for name, text in {"_config.yml": CONFIG, "_toc.yml": TOC, "index.md": "# Home\n",
+                           "page.md": "# Page\n\nText.\n", "draft.md": "# Draft\n"}.items():
+            (docs / name).write_text(text)
+        git(docs.parent, "init", "-q")
+        git(docs.parent, "add", "docs/_config.yml", "docs/_toc.yml", "docs/index.md", "docs/page.md")
+        git(docs.parent, "commit", "-q", "-m", "The book")
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("NNBOOK_REPOSITORY")}
+        self.outputs = {case: folder / case for case in self.CASES}
+        self.runs = {
+            case: subprocess.Popen(
+                [str(JUPYTER_BOOK), "build", str(docs), *BUILD_OPTIONS, "--path-output", str(self.outputs[case])],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**environment, **variables},
+            )
+            for case, variables in self.CASES.items()
+        }
+        self.logs = {}
+
+    def __getitem__(self, case: str) -> Path | subprocess.CompletedProcess:
+        run = self.runs[case]
+        if case not in self.logs:
+            self.logs[case] = run.communicate(timeout=600)[0]
+        if case == "malformed":
+            return subprocess.CompletedProcess(run.args, run.returncode, self.logs[case])
+        assert run.returncode == 0, self.logs[case][-4000:]
+        return self.outputs[case] / "_build" / "html"
+
+    def wait(self) -> None:
+        for case in self.CASES:
+            self.logs.setdefault(case, self.runs[case].communicate(timeout=600)[0])
+
+
+@pytest.fixture(scope="module")
+def repository_builds(tmp_path_factory):
+    builds = RepositoryBuilds(tmp_path_factory.mktemp("repository-builds"))
+    yield builds
+    builds.wait()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _start_repository_builds_early(request):
+    """Starts the repository builds with the module when a selected test needs them, so that they build
+    while the browser tests (above them) wait on the browser."""
+    if any(item.module is request.module and "repository_builds" in item.fixturenames
+           for item in request.session.items):
+        request.getfixturevalue("repository_builds")
+
+
+def soup(html: Path, page: str) -> BeautifulSoup:
+    return BeautifulSoup((html / page).read_text(), "html.parser")
+
+
+def repository_links(page: BeautifulSoup) -> dict[str, str]:
+    """The theme's repository buttons on a page: {button: href}."""
+    buttons = {"repository": "btn-source-repository-button", "edit": "btn-source-edit-button",
+               "issues": "btn-source-issues-button"}
+    found = {name: page.select_one(f"a.{css}") for name, css in buttons.items()}
+    return {name: link["href"] for name, link in found.items() if link is not None}
+
+
+def last_updated(page: BeautifulSoup) -> str:
+    return " ".join(page.select_one("p.last-updated").get_text().split())
+
+
+@pytest.mark.build
+def test_known_repository_gives_repository_edit_and_issue_buttons(repository_builds):
+    links = repository_links(soup(repository_builds["with"], "page.html"))
+    assert links["repository"] == REPOSITORY
+    assert links["edit"] == f"{REPOSITORY}/edit/stable/docs/page.md"  # the page's source in the repository
+    assert links["issues"].startswith(f"{REPOSITORY}/issues/new?title=") and "page.html" in links["issues"]
+
+
+@pytest.mark.build
+def test_pages_show_their_last_commit_date_else_the_build_date(repository_builds):
+    assert last_updated(soup(repository_builds["with"], "page.html")) == "Last updated on Mar 05, 2024."
+    today = date.today().strftime("%b %d, %Y")
+    assert last_updated(soup(repository_builds["with"], "draft.html")) == f"Last updated on {today}."
+
+
+@pytest.mark.build
+def test_without_a_repository_no_repository_buttons_and_still_a_date(repository_builds):
+    page = soup(repository_builds["without"], "page.html")
+    assert repository_links(page) == {}
+    assert not page.select('a[href*="github.com"]')  # Jupyter Book's default repository included
+    assert last_updated(page) == "Last updated on Mar 05, 2024."
+
+
+@pytest.mark.build
+def test_malformed_repository_address_fails_the_build_naming_the_variable(repository_builds):
+    run = repository_builds["malformed"]
+    assert run.returncode != 0
+    assert "NNBOOK_REPOSITORY_URL: expected a repository's web address" in run.stdout

@@ -14,9 +14,6 @@ pytestmark = pytest.mark.browser  # and `build`: every test here reads a built b
 VIEW_KEY = "sphinx-design-tab-id-framework"  # sphinx-design's memory of the framework group
 CHAPTER = "book/mlp-depth"  # the smallest chapter with cell and prose tab sets
 OTHER_CHAPTER = "book/transformer"
-# The chapters whose code cells are already within 88 columns; None checks every chapter
-# of _toc.yml.
-CODE_WIDTH_CHAPTERS: list[str] | None = ["book/resnets", "book/transformer", "book/convolutions"]
 WIDE = {"width": 1440, "height": 900}
 NARROW = {"width": 900, "height": 900}
 
@@ -206,7 +203,7 @@ def side_by_side_chapters(book, browser) -> dict[str, dict]:
     context = new_context(browser, site)
     context.add_init_script(f"localStorage.setItem('{VIEW_KEY}', 'side-by-side')")
     page = context.new_page()
-    chapters = CODE_WIDTH_CHAPTERS if CODE_WIDTH_CHAPTERS is not None else toc_pages()[1]
+    chapters = toc_pages()[1]
     measured = {}
     for chapter in chapters:
         page.goto(f"{site}/{chapter}.html")

@@ -7,6 +7,7 @@ module registers its own events and configuration; this only wires them together
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from .build_key import setup_build_key
@@ -16,6 +17,19 @@ from .framework_view import setup_framework_view
 from .notebooks import setup_notebooks
 from .results import setup_results
 from .site_switches import setup_site_switches
+
+
+def source_version(folder: Path = Path(__file__).parent) -> int:
+    """A number that changes with the extension's own code (its modules in `folder`).
+
+    Sphinx re-reads only the pages whose sources changed, so after an edit of this
+    extension the old doctrees would keep being written out. Declared as the
+    extension's `env_version`, a changed number makes Sphinx start a fresh environment
+    and re-read every page (executing nothing: the notebooks come from the cache)."""
+    digest = hashlib.sha256()
+    for module in sorted(folder.glob("*.py")):
+        digest.update(module.name.encode() + module.read_bytes())
+    return int(digest.hexdigest()[:12], 16)
 
 
 def _add_static(app) -> None:
@@ -32,4 +46,9 @@ def setup(app):
     setup_site_switches(app)
     app.connect("builder-inited", _add_static)  # the stylesheet of tabs and downloads
     app.add_css_file("nnbook.css")
-    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {
+        "version": "0.1",
+        "env_version": source_version(),
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

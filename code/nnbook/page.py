@@ -6,6 +6,10 @@ Works in any Jupyter kernel (Colab included) without the book's build tools inst
 
 from __future__ import annotations
 
+import json
+import platform
+from datetime import datetime, timezone
+from importlib import metadata
 from typing import Any
 
 from . import checks, profiles
@@ -13,6 +17,8 @@ from . import checks, profiles
 # myst-nb's `glue` stores values under this wire format; written here so notebooks
 # need no myst-nb.
 _GLUE_PREFIX = "application/papermill.record/"
+# the name `note` glues its build record under; the book's Build page reads it back
+BUILD_RECORD = "nnbook_build_record"
 
 # `result`: the glue name of a framework's half of a result is RESULT_PREFIX + key +
 # "-" + framework; the book's extension collects the halves and pairs them by key
@@ -33,7 +39,8 @@ class ClaimError(AssertionError):
 
 def note(*data: Any, synthetic: str | None = None) -> None:
     """Display which profile built this page and which data fed it (file, checksum,
-    canonical or stand-in).
+    canonical or stand-in), and glue the record of this run that the book's Build page
+    lists (`build_record`). Call it once per page.
 
     `data` are `nnbook.data.DataFile`s; `synthetic` describes generated data instead
     (e.g. "y = Xw + b, seed 0").
@@ -44,11 +51,43 @@ def note(*data: Any, synthetic: str | None = None) -> None:
         "at least one DataFile or a description of synthetic data",
         "neither",
     )
-    lines = [f"**Built with the `{profiles.current()}` profile.**"]
-    lines += [f"Data: {item.provenance()}" for item in data]
+    sources = [item.provenance() for item in data]
     if synthetic:
-        lines.append(f"Data: synthetic, {synthetic}")
+        sources.append(f"synthetic, {synthetic}")
+    lines = [f"**Built with the `{profiles.current()}` profile.**"]
+    lines += [f"Data: {source}" for source in sources]
     _display_markdown("  \n".join(lines))
+    # kept in the executed notebook itself, so it outlives the execution cache's
+    # own timestamps, which a merge of caches built elsewhere rewrites
+    glue(BUILD_RECORD, json.dumps(build_record(sources), sort_keys=True))
+
+
+def build_record(sources: list[str]) -> dict[str, Any]:
+    """What the book's Build page says of this run of a chapter: when it started
+    (UTC), its profile, the versions of Python, PyTorch and TensorFlow (None when not
+    installed) and where its data came from (`sources`, one line each)."""
+    return {
+        "ran_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "profile": profiles.current(),
+        "python": platform.python_version(),
+        "torch": _installed_version("torch"),
+        "tensorflow": _installed_version("tensorflow"),
+        "data": list(sources),
+    }
+
+
+def _installed_version(module: str) -> str | None:
+    """The version of the installed distribution providing the top-level `module`.
+
+    Read from the package metadata: importing TensorFlow only to ask costs seconds.
+    """
+    try:
+        return metadata.version(module)
+    except metadata.PackageNotFoundError:
+        pass
+    # a distribution named otherwise (tensorflow-cpu): a slower scan of them all
+    providers = metadata.packages_distributions().get(module, [])
+    return metadata.version(providers[0]) if providers else None
 
 
 def glue(name: str, value: Any, fmt: str | None = None) -> Any:

@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 
 from .build_key import setup_build_key
+from .build_page import setup_build_page
 from .execution_scope import setup_execution_scope
 from .framework_tabs import setup_framework_tabs
 from .framework_view import setup_framework_view
@@ -44,6 +45,7 @@ def setup(app):
     setup_execution_scope(app)
     setup_results(app)
     setup_site_switches(app)
+    setup_build_page(app)
     app.connect("builder-inited", _add_static)  # the stylesheet of tabs and downloads
     app.add_css_file("nnbook.css")
     return {

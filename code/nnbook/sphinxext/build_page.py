@@ -1,0 +1,245 @@
+"""The book's Build page: how each chapter of the book being read was built.
+
+A reader of the published book cannot otherwise tell when a chapter's numbers were
+computed, whether this build ran the chapter or took it from the execution cache, with
+which profile and versions of Python, PyTorch and TensorFlow, or from which data. The
+publishing workflow executes chapters on separate machines and merges their execution
+caches, which rewrites the caches' own timestamps; so when a chapter ran, its profile,
+versions and data come from the record `nnbook.page.note` glues into the executed
+notebook itself (`nnbook.page.build_record`), which travels with the cache. myst-nb's
+execution data of the page adds the execution seconds (kept in the cache record's data,
+which a merge copies); whether this build executed the chapter is decided on
+`source-read`, where the page's notebook is matched against the cache as myst-nb will
+match it (myst-nb's own `method` is the execution mode, the same either way).
+
+The directive `nnbook-build-info` places the table; it is filled on `doctree-resolved`,
+once every page has been read. A chapter without a record (left out of a partial
+build, or not run) is listed as such rather than dropped. A page holding the table is
+read again whenever any other page is, so that its table is never stale.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import make_refnode
+
+from nnbook.page import BUILD_RECORD
+
+from .execution_scope import cached
+
+COLUMNS = (
+    "Chapter",
+    "Ran at (UTC)",
+    "Seconds",
+    "From cache",
+    "Profile",
+    "Python",
+    "PyTorch",
+    "TensorFlow",
+    "Data",
+)
+LEFT_OUT = (
+    "Not built in this build: left out of it (not executed here, and the execution"
+    " cache holds no run of its current code)."
+)
+NOT_RUN = "Not built in this build: its notebook was not executed."
+NO_RECORD = (
+    "No build record: the page does not call nnbook.page.note, which records when"
+    " and with what it ran."
+)
+
+
+class build_info_table(nodes.General, nodes.Element):
+    """Where the table goes; replaced once every page has been read."""
+
+
+class BuildInfoDirective(SphinxDirective):
+    """```{nnbook-build-info}```: the table of how each chapter was built."""
+
+    def run(self) -> list[nodes.Node]:
+        self.env.nnbook_build_pages.add(self.env.docname)
+        return [build_info_table()]
+
+
+def ran_at(record: dict) -> str:
+    """The record's UTC time as the table shows it."""
+    when = datetime.strptime(record["ran_at"], "%Y-%m-%dT%H:%M:%SZ")
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def read_record(env, docname: str) -> dict | None:
+    """The build record a notebook page glued, from the `<page>.glue.json` myst-nb
+    wrote beside the executed notebook while reading it; None without one."""
+    glued = getattr(env, "nb_metadata", {}).get(docname, {}).get("glue", [])
+    if BUILD_RECORD not in glued:  # a glue file from an earlier read may remain
+        return None
+    *folders, name = docname.split("/")
+    path = Path(env.mystnb_config.output_folder, *folders, f"{name}.glue.json")
+    output = json.loads(path.read_text(encoding="utf8"))[BUILD_RECORD]
+    return json.loads(output["data"]["text/plain"])
+
+
+def note_cache_hit(app, docname: str, source: list[str]) -> None:
+    """On `source-read`, after the build key and the execution scope have changed the
+    page: whether myst-nb will take this notebook from the execution cache."""
+    env = app.env
+    mode = env.mystnb_config.execution_mode
+    from_cache = cached(app, docname, source[0]) if mode == "cache" else False
+    if from_cache is not None:  # None: not a notebook
+        env.nnbook_build_info[docname] = {"from_cache": from_cache}
+
+
+def collect(app, doctree: nodes.document) -> None:
+    """On `doctree-read`: what the table says of this page, if it is a chapter."""
+    env = app.env
+    docname = env.docname
+    if docname in getattr(env, "nnbook_left_out", ()):
+        env.nnbook_build_info[docname] = {"left_out": True}
+        return
+    if docname not in env.nnbook_build_info:
+        return  # not a notebook
+    executed = getattr(env, "nb_metadata", {}).get(docname, {}).get("exec_data")
+    env.nnbook_build_info[docname].update(
+        run=executed is not None,
+        seconds=None if executed is None else executed["runtime"],
+        record=read_record(env, docname),
+    )
+
+
+def toc_order(env, root: str) -> list[str]:
+    """The pages of the table of contents from `root`, in its order (the chapters of
+    the book; a page outside it is none)."""
+    order: list[str] = []
+    todo = [root]
+    while todo:
+        docname = todo.pop(0)
+        if docname not in order:
+            order.append(docname)
+            todo[:0] = env.toctree_includes.get(docname, [])
+    return order
+
+
+def text_entry(*lines: str) -> nodes.entry:
+    return nodes.entry("", *(nodes.paragraph(text=line) for line in lines))
+
+
+def not_built_reason(info: dict) -> str | None:
+    """Why the table has no record of a chapter's run; None when it has one."""
+    if info.get("left_out"):
+        return LEFT_OUT
+    if not info["run"]:
+        return NOT_RUN
+    if info["record"] is None:
+        return NO_RECORD
+    return None
+
+
+def chapter_row(app, fromdocname: str, docname: str, info: dict) -> nodes.row:
+    title = app.env.titles[docname].astext()
+    link = make_refnode(app.builder, fromdocname, docname, "", nodes.Text(title))
+    row = nodes.row("", nodes.entry("", nodes.paragraph("", "", link)))
+    reason = not_built_reason(info)
+    if reason:
+        row += text_entry(reason)
+        row[-1]["morecols"] = len(COLUMNS) - 2  # the one cell spans the rest
+        return row
+    record, seconds = info["record"], info["seconds"]
+    from_cache = info["from_cache"] or docname not in app.env.nnbook_docs_read
+    row += [
+        text_entry(ran_at(record)),
+        text_entry("—" if seconds is None else f"{seconds:,.1f}"),
+        # a chapter this build did not read again was not run by it either
+        text_entry("yes" if from_cache else "no"),
+        text_entry(record["profile"]),
+        *(
+            text_entry(record[name] or "not installed")
+            for name in ("python", "torch", "tensorflow")
+        ),
+        text_entry(*record["data"]),
+    ]
+    return row
+
+
+def build_table(app, fromdocname: str) -> nodes.table:
+    """A row for each chapter, in the order of the table of contents."""
+    info = app.env.nnbook_build_info
+    chapters = [
+        docname
+        for docname in toc_order(app.env, app.config.root_doc)
+        if docname in info
+    ]
+    group = nodes.tgroup(cols=len(COLUMNS))
+    group += [nodes.colspec(colwidth=1) for _ in COLUMNS]
+    group += nodes.thead("", nodes.row("", *map(text_entry, COLUMNS)))
+    group += nodes.tbody(
+        "", *(chapter_row(app, fromdocname, name, info[name]) for name in chapters)
+    )
+    return nodes.table("", group, classes=["colwidths-auto", "nnbook-build-table"])
+
+
+def fill_tables(app, doctree: nodes.document, docname: str) -> None:
+    """On `doctree-resolved`: every page has been read, the table can be made."""
+    for placeholder in list(doctree.findall(build_info_table)):
+        placeholder.replace_self(build_table(app, docname))
+
+
+def note_removals(app, env, added, changed, removed) -> list[str]:
+    """On `env-get-outdated`: a chapter removed changes the table too."""
+    env.nnbook_pages_removed = bool(removed)
+    return []
+
+
+def reread_build_pages(app, env, docnames: list[str]) -> None:
+    """On `env-before-read-docs`, the final list of pages to read: when any other page
+    is read again (changed, re-executed, in or out of the execution scope), read the
+    pages holding the table too, so that they are written again. Notes the pages this
+    build reads: only those can it have executed."""
+    pages = env.nnbook_build_pages & env.found_docs
+    if env.nnbook_pages_removed or set(docnames) - pages:
+        docnames.extend(sorted(pages - set(docnames)))
+    env.nnbook_docs_read = set(docnames)
+
+
+def _init_env(app) -> None:
+    if not hasattr(app.env, "nnbook_build_info"):
+        # a fresh environment, not one unpickled from an earlier build
+        app.env.nnbook_build_info = {}
+        app.env.nnbook_build_pages = set()
+    app.env.nnbook_pages_removed = False
+    app.env.nnbook_docs_read = set()
+
+
+def _purge(app, env, docname) -> None:
+    env.nnbook_build_info.pop(docname, None)
+    env.nnbook_build_pages.discard(docname)
+
+
+def _merge(app, env, docnames, other) -> None:
+    env.nnbook_build_info.update(
+        (name, other.nnbook_build_info[name])
+        for name in docnames
+        if name in other.nnbook_build_info
+    )
+    env.nnbook_build_pages |= other.nnbook_build_pages & set(docnames)
+
+
+def setup_build_page(app) -> None:
+    """The `nnbook-build-info` table of how each chapter was built."""
+    app.setup_extension("myst_nb")
+    app.add_node(build_info_table)
+    app.add_directive("nnbook-build-info", BuildInfoDirective)
+    app.connect("builder-inited", _init_env)
+    app.connect("env-get-outdated", note_removals)
+    app.connect("env-before-read-docs", reread_build_pages)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    # after the build key (500) and the execution scope (600): the page as myst-nb
+    # reads it
+    app.connect("source-read", note_cache_hit, priority=700)
+    app.connect("doctree-read", collect)
+    app.connect("doctree-resolved", fill_tables)

@@ -32,17 +32,9 @@ from nnbook.page import BUILD_RECORD
 
 from .execution_scope import cached
 
-COLUMNS = (
-    "Chapter",
-    "Ran at (UTC)",
-    "Seconds",
-    "From cache",
-    "Profile",
-    "Python",
-    "PyTorch",
-    "TensorFlow",
-    "Data",
-)
+COLUMNS = ("Chapter", "Ran at (UTC)", "Seconds", "From cache", "Profile", "Versions")
+# the versions a build record names: label, key
+VERSIONS = {"Python": "python", "PyTorch": "torch", "TensorFlow": "tensorflow"}
 LEFT_OUT = (
     "Not built in this build: left out of it (not executed here, and the execution"
     " cache holds no run of its current code)."
@@ -124,8 +116,12 @@ def toc_order(env, root: str) -> list[str]:
     return order
 
 
-def text_entry(*lines: str) -> nodes.entry:
-    return nodes.entry("", *(nodes.paragraph(text=line) for line in lines))
+def text_entry(*lines: str, **attributes) -> nodes.entry:
+    """A table cell of one line, or of several set close as a line block."""
+    if len(lines) == 1:
+        return nodes.entry("", nodes.paragraph(text=lines[0]), **attributes)
+    block = nodes.line_block("", *(nodes.line(text=line) for line in lines))
+    return nodes.entry("", block, **attributes)
 
 
 def not_built_reason(info: dict) -> str | None:
@@ -139,34 +135,41 @@ def not_built_reason(info: dict) -> str | None:
     return None
 
 
-def chapter_row(app, fromdocname: str, docname: str, info: dict) -> nodes.row:
+def chapter_rows(app, fromdocname: str, docname: str, info: dict) -> list[nodes.row]:
+    """A chapter's row, and under it the row of its data (too long for a column of a
+    table that fits the page)."""
     title = app.env.titles[docname].astext()
     link = make_refnode(app.builder, fromdocname, docname, "", nodes.Text(title))
-    row = nodes.row("", nodes.entry("", nodes.paragraph("", "", link)))
+    chapter = nodes.entry("", nodes.paragraph("", "", link))
     reason = not_built_reason(info)
     if reason:
-        row += text_entry(reason)
-        row[-1]["morecols"] = len(COLUMNS) - 2  # the one cell spans the rest
-        return row
+        # one cell across the other columns
+        return [nodes.row("", chapter, text_entry(reason, morecols=len(COLUMNS) - 2))]
     record, seconds = info["record"], info["seconds"]
+    # a chapter this build did not read again was not run by it either
     from_cache = info["from_cache"] or docname not in app.env.nnbook_docs_read
-    row += [
-        text_entry(ran_at(record)),
+    when = ran_at(record)
+    versions = [
+        f"{label} {record[name] or 'not installed'}" for label, name in VERSIONS.items()
+    ]
+    chapter["morerows"] = 1  # beside its data row too
+    run = nodes.row(
+        "",
+        chapter,
+        text_entry(*when.split(" ")),  # the date, then the time
         text_entry("—" if seconds is None else f"{seconds:,.1f}"),
-        # a chapter this build did not read again was not run by it either
         text_entry("yes" if from_cache else "no"),
         text_entry(record["profile"]),
-        *(
-            text_entry(record[name] or "not installed")
-            for name in ("python", "torch", "tensorflow")
-        ),
-        text_entry(*record["data"]),
-    ]
-    return row
+        text_entry(*versions),
+    )
+    data = text_entry(
+        *(f"Data: {source}" for source in record["data"]), morecols=len(COLUMNS) - 2
+    )
+    return [run, nodes.row("", data)]
 
 
 def build_table(app, fromdocname: str) -> nodes.table:
-    """A row for each chapter, in the order of the table of contents."""
+    """Rows for each chapter, in the order of the table of contents."""
     info = app.env.nnbook_build_info
     chapters = [
         docname
@@ -177,7 +180,12 @@ def build_table(app, fromdocname: str) -> nodes.table:
     group += [nodes.colspec(colwidth=1) for _ in COLUMNS]
     group += nodes.thead("", nodes.row("", *map(text_entry, COLUMNS)))
     group += nodes.tbody(
-        "", *(chapter_row(app, fromdocname, name, info[name]) for name in chapters)
+        "",
+        *(
+            row
+            for name in chapters
+            for row in chapter_rows(app, fromdocname, name, info[name])
+        ),
     )
     return nodes.table("", group, classes=["colwidths-auto", "nnbook-build-table"])
 

@@ -14,8 +14,10 @@ match it (myst-nb's own `method` is the execution mode, the same either way).
 
 The directive `nnbook-build-info` places the table; it is filled on `doctree-resolved`,
 once every page has been read. A chapter without a record (left out of a partial
-build, or not run) is listed as such rather than dropped. A page holding the table is
-read again whenever any other page is, so that its table is never stale.
+build, not run, or not calling `note`) is listed saying so rather than dropped. A page
+holding the table is read again whenever any other page is (on `env-before-read-docs`,
+which, unlike `env-get-outdated`, sees the pages other extensions add), so that its
+table is never stale.
 """
 
 from __future__ import annotations

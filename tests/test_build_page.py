@@ -34,8 +34,8 @@ def distribution_version(module: str) -> str:
 
 def versions_cell() -> str:
     """What the Versions cell of a chapter run here says."""
-    return (f"Python {platform.python_version()}\nPyTorch {metadata.version('torch')}\n"
-            f"TensorFlow {distribution_version('tensorflow')}")
+    return (f"Python\xa0{platform.python_version()}\nPyTorch\xa0{metadata.version('torch')}\n"
+            f"TensorFlow\xa0{distribution_version('tensorflow')}")
 
 
 def build_table(output: Path) -> dict[str, list[str]]:

@@ -151,8 +151,10 @@ def chapter_rows(app, fromdocname: str, docname: str, info: dict) -> list[nodes.
     # a chapter this build did not read again was not run by it either
     from_cache = info["from_cache"] or docname not in app.env.nnbook_docs_read
     when = ran_at(record)
+    # a no-break space: a name never parted from its version
     versions = [
-        f"{label} {record[name] or 'not installed'}" for label, name in VERSIONS.items()
+        f"{label}\N{NO-BREAK SPACE}{record[name] or 'not installed'}"
+        for label, name in VERSIONS.items()
     ]
     chapter["morerows"] = 1  # beside its data row too
     run = nodes.row(

@@ -70,13 +70,21 @@ def profile_note(profile: str) -> str:
     return f"Built with the {code} profile"
 
 
-def chapters_missing_their_note(html: Path, toc: Path, profile: str = "quick") -> list[str]:
-    """The chapters `toc` lists whose page in `html` is missing, or lacks the profile note or data line.
+def notebook_chapters(toc: Path = REPO / "_toc.yml") -> list[str]:
+    """The pages `toc` lists after its root that are notebooks (front matter naming a kernel): the chapters that
+    run code. The Build page, which lists how they ran, is none."""
+    _, pages = toc_pages(toc)
+    front = {page: (toc.parent / f"{page}.md").read_text(encoding="utf8").split("\n---", 1)[0] for page in pages}
+    return [page for page in pages if front[page].startswith("---") and "kernelspec:" in front[page]]
 
-    The landing page (the toc's root) is not a chapter: it has no experiments and no note."""
-    _, chapters = toc_pages(toc)
+
+def chapters_missing_their_note(html: Path, toc: Path, profile: str = "quick") -> list[str]:
+    """The notebook chapters `toc` lists whose page in `html` is missing, or lacks the profile note or data line.
+
+    The landing page (the toc's root) and the Build page are not such chapters: they have no experiments and
+    no note."""
     problems = []
-    for chapter in chapters:
+    for chapter in notebook_chapters(toc):
         page = html / f"{chapter}.html"
         if not page.exists():
             problems.append(f"{chapter}: not built")

@@ -7,7 +7,8 @@ import re
 import shutil
 
 import pytest
-from helpers import FIXTURES, REPO, assert_built, build_book, chapters_missing_their_note, profile_note, toc_pages
+from helpers import (FIXTURES, REPO, assert_built, build_book, chapters_missing_their_note, notebook_chapters,
+                     profile_note, toc_pages)
 
 from nnbook.sphinxext.build_key import PACKAGE_DIR, dependencies
 
@@ -43,7 +44,7 @@ def test_the_toc_lists_every_chapter_source_and_only_existing_ones():
 
 def test_the_note_check_finds_every_chapter_that_lost_its_note_or_was_not_built(tmp_path):
     """A site where 9 of 10 chapters lost their note (which the build test once accepted) is refused."""
-    _, chapters = toc_pages()
+    chapters = notebook_chapters()
     html = tmp_path / "html"
     for index, chapter in enumerate(chapters):
         note = f"<p><strong>{profile_note('quick')}.</strong><br/>Data: synthetic, y = 2x</p>"

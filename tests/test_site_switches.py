@@ -19,7 +19,8 @@ from jupyter_book.config import get_final_config
 from sphinx.errors import ConfigError
 
 from nnbook.sphinxext.framework_tabs import FRAMEWORKS
-from nnbook.sphinxext.site_switches import check_repository_url, find_mathjax
+from nnbook.sphinxext.local_mathjax import find_mathjax
+from nnbook.sphinxext.repository_buttons import check_repository_url
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 REPOSITORY = "https://github.com/example-owner/example-book"

@@ -15,9 +15,11 @@ from .build_page import setup_build_page
 from .execution_scope import setup_execution_scope
 from .framework_tabs import setup_framework_tabs
 from .framework_view import setup_framework_view
+from .local_mathjax import setup_local_mathjax
 from .notebooks import setup_notebooks
+from .page_dates import setup_page_dates
+from .repository_buttons import setup_repository_buttons
 from .results import setup_results
-from .site_switches import setup_site_switches
 
 
 def source_version(folder: Path = Path(__file__).parent) -> int:
@@ -44,7 +46,9 @@ def setup(app):
     setup_build_key(app)
     setup_execution_scope(app)
     setup_results(app)
-    setup_site_switches(app)
+    setup_repository_buttons(app)
+    setup_page_dates(app)
+    setup_local_mathjax(app)
     setup_build_page(app)
     app.connect("builder-inited", _add_static)  # the stylesheet of tabs and downloads
     app.add_css_file("nnbook.css")

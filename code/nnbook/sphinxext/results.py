@@ -148,6 +148,10 @@ def collect(app, doctree: nodes.document) -> None:
                 "line": cell.line if cell is not None else None,
                 "anchor": section["ids"][0] if section and section["ids"] else "",
                 "section": title.astext() if title else "",
+                # the title's own nodes too: its formulas render in the link
+                "title": [child.deepcopy() for child in title.children]
+                if title
+                else [],
             }
         )
         tags = _framework_tags(cell) if cell is not None else set()
@@ -257,24 +261,36 @@ def _paragraph(*children: nodes.Node | str) -> nodes.paragraph:
     return para
 
 
-def _link(app, fromdocname: str, half: dict, text: str) -> nodes.reference:
+def _link(
+    app, fromdocname: str, half: dict, *text: nodes.Node | str
+) -> nodes.reference:
     uri = app.builder.get_relative_uri(fromdocname, half["docname"])
     if half["anchor"]:
         uri += "#" + half["anchor"]
-    return nodes.reference("", text, internal=True, refuri=uri)
+    reference = nodes.reference("", "", internal=True, refuri=uri)
+    reference += [nodes.Text(t) if isinstance(t, str) else t.deepcopy() for t in text]
+    return reference
+
+
+def _section_title(half: dict, fallback: str) -> list[nodes.Node | str]:
+    return half.get("title") or [half["section"] or fallback]
 
 
 def _where(app, fromdocname: str, by_framework: dict[str, dict]) -> nodes.paragraph:
     places = {(h["docname"], h["anchor"]): h for h in by_framework.values()}
     if len(places) == 1:
         (half,) = places.values()
-        return _paragraph(_link(app, fromdocname, half, half["section"] or "the page"))
+        return _paragraph(
+            _link(app, fromdocname, half, *_section_title(half, "the page"))
+        )
     links: list[nodes.Node | str] = []
     for framework, half in by_framework.items():
         if links:
             links.append("; ")
-        text = f"{FRAMEWORKS[framework]}: {half['section'] or half['docname']}"
-        links.append(_link(app, fromdocname, half, text))
+        title = _section_title(half, half["docname"])
+        links.append(
+            _link(app, fromdocname, half, f"{FRAMEWORKS[framework]}: ", *title)
+        )
     return _paragraph(*links)
 
 

@@ -104,6 +104,7 @@ def test_package_change_reexecutes_only_chapters_importing_the_changed_module(co
     package = tmp_path / "package"
     shutil.copytree(PACKAGE_DIR, package / "nnbook", ignore=shutil.ignore_patterns("__pycache__"))
     env = {"PYTHONPATH": str(package)}  # the build and its kernel import this copy of nnbook
+    (tmp_path / "node_modules").symlink_to(REPO / "node_modules")  # MathJax, found from the book's folder up
     assert_built(build_book(source, tmp_path / "out", **env))
     with (package / "nnbook" / module).open("a") as changed:
         changed.write("\n# an edit\n")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
@@ -33,6 +32,7 @@ from sphinx.util.nodes import make_refnode
 from nnbook.page import BUILD_RECORD
 
 from .execution_scope import cached
+from .glued import glued_outputs
 
 COLUMNS = ("Chapter", "Ran at (UTC)", "Seconds", "From cache", "Profile", "Versions")
 # the versions a build record names: label, key
@@ -67,15 +67,9 @@ def ran_at(record: dict) -> str:
 
 
 def read_record(env, docname: str) -> dict | None:
-    """The build record a notebook page glued, from the `<page>.glue.json` myst-nb
-    wrote beside the executed notebook while reading it; None without one."""
-    glued = getattr(env, "nb_metadata", {}).get(docname, {}).get("glue", [])
-    if BUILD_RECORD not in glued:  # a glue file from an earlier read may remain
-        return None
-    *folders, name = docname.split("/")
-    path = Path(env.mystnb_config.output_folder, *folders, f"{name}.glue.json")
-    output = json.loads(path.read_text(encoding="utf8"))[BUILD_RECORD]
-    return json.loads(output["data"]["text/plain"])
+    """The build record a notebook page glued; None without one."""
+    data = glued_outputs(env, docname).get(BUILD_RECORD)
+    return json.loads(data["text/plain"]) if data else None
 
 
 def note_cache_hit(app, docname: str, source: list[str]) -> None:

@@ -14,17 +14,14 @@ so its tables never lag behind the chapters.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from docutils import nodes
-from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from nnbook import page, profiles
 
 from .framework_tabs import FRAMEWORKS
+from .glued import glued_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -105,17 +102,12 @@ def outdated_with_any_page(app, env, added, changed, removed) -> list[str]:
 
 
 def glue_records(env, docname: str) -> list[dict]:
-    """The result records among the glue data myst-nb stored for `docname` while
-    reading it (the keys of this read, the values from its glue file)."""
-    keys = NbMetadataCollector.get_doc_data(env).get(docname, {}).get("glue", [])
-    keys = [key for key in keys if key.startswith(page.RESULT_PREFIX)]
-    if not keys:
-        return []
-    path = Path(env.mystnb_config.output_folder).joinpath(
-        *docname.split("/")[:-1], docname.split("/")[-1] + ".glue.json"
-    )
-    glue = json.loads(path.read_text(encoding="utf8"))
-    return [glue[key]["data"][page.RESULT_MIME] for key in keys if key in glue]
+    """The result records among what `docname`'s cells glued."""
+    return [
+        data[page.RESULT_MIME]
+        for key, data in glued_outputs(env, docname).items()
+        if key.startswith(page.RESULT_PREFIX)
+    ]
 
 
 def code_cells_by_count(doctree: nodes.document) -> dict[int, nodes.container]:

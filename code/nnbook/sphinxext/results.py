@@ -30,7 +30,7 @@ COLUMNS = [
     "Result",
     "PyTorch",
     "TensorFlow",
-    "Difference: TF − PyTorch (speeds: TF / PyTorch)",
+    "Difference",  # TF − PyTorch, for speeds TF / PyTorch: the page's prose says so
     "Tolerance",
     "Computed in",
 ]

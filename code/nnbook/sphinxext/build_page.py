@@ -33,6 +33,7 @@ from nnbook.page import BUILD_RECORD
 
 from .execution_scope import cached
 from .glued import glued_outputs
+from .listing_pages import read_with_any_page
 
 COLUMNS = ("Chapter", "Ran at (UTC)", "Seconds", "From cache", "Profile", "Versions")
 # the versions a build record names: label, key
@@ -206,8 +207,7 @@ def reread_build_pages(app, env, docnames: list[str]) -> None:
     pages holding the table too, so that they are written again. Notes the pages this
     build reads: only those can it have executed."""
     pages = env.nnbook_build_pages & env.found_docs
-    if env.nnbook_pages_removed or set(docnames) - pages:
-        docnames.extend(sorted(pages - set(docnames)))
+    read_with_any_page(docnames, pages, env.nnbook_pages_removed)
     env.nnbook_docs_read = set(docnames)
 
 

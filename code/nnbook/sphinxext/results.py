@@ -22,6 +22,7 @@ from nnbook import page, profiles
 
 from .framework_tabs import FRAMEWORKS
 from .glued import glued_outputs
+from .listing_pages import read_with_any_page
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +94,17 @@ def merge(app, env, docnames: set[str], other) -> None:
     pages(env).update(pages(other) & set(docnames))
 
 
-def outdated_with_any_page(app, env, added, changed, removed) -> list[str]:
-    """Read the results page again whenever any other page is (re)read or removed."""
-    return sorted(pages(env)) if added | changed | removed else []
+def note_removals(app, env, added, changed, removed) -> list[str]:
+    """On `env-get-outdated`: a page removed changes the results page too."""
+    env.nnbook_results_removed = bool(removed)
+    return []
+
+
+def reread_results_pages(app, env, docnames: list[str]) -> None:
+    """On `env-before-read-docs`: read the results page again whenever any other page
+    is read (changed, or named to the execution scope) or was removed."""
+    removed = getattr(env, "nnbook_results_removed", False)
+    read_with_any_page(docnames, pages(env) & env.found_docs, removed)
 
 
 # --------------------------------------------------------------- collecting
@@ -362,6 +371,7 @@ def setup_results(app) -> None:
     app.connect("doctree-read", collect)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
-    app.connect("env-get-outdated", outdated_with_any_page)
+    app.connect("env-get-outdated", note_removals)
+    app.connect("env-before-read-docs", reread_results_pages)
     app.connect("env-check-consistency", check_pairs)
     app.connect("doctree-resolved", fill_tables)

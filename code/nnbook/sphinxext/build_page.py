@@ -33,7 +33,7 @@ from nnbook.page import BUILD_RECORD
 
 from .execution_scope import cached
 from .glued import glued_outputs
-from .listing_pages import read_with_any_page
+from .listing_pages import read_with_any_page, toc_order
 
 COLUMNS = ("Chapter", "Ran at (UTC)", "Seconds", "From cache", "Profile", "Versions")
 # the versions a build record names: label, key
@@ -98,19 +98,6 @@ def collect(app, doctree: nodes.document) -> None:
         seconds=None if executed is None else executed["runtime"],
         record=read_record(env, docname),
     )
-
-
-def toc_order(env, root: str) -> list[str]:
-    """The pages of the table of contents from `root`, in its order (the chapters of
-    the book; a page outside it is none)."""
-    order: list[str] = []
-    todo = [root]
-    while todo:
-        docname = todo.pop(0)
-        if docname not in order:
-            order.append(docname)
-            todo[:0] = env.toctree_includes.get(docname, [])
-    return order
 
 
 def text_entry(*lines: str, **attributes) -> nodes.entry:

@@ -20,9 +20,9 @@ from sphinx.util.docutils import SphinxDirective
 
 from nnbook import page, profiles
 
-from .framework_tabs import FRAMEWORKS
+from .framework_tabs import FRAMEWORKS, framework_of
 from .glued import glued_outputs
-from .listing_pages import read_with_any_page
+from .listing_pages import read_with_any_page, toc_order
 
 logger = logging.getLogger(__name__)
 
@@ -155,11 +155,11 @@ def collect(app, doctree: nodes.document) -> None:
                 else [],
             }
         )
-        tags = _framework_tags(cell) if cell is not None else set()
-        if tags and record["framework"] not in tags:
+        tag = framework_of(cell) if cell is not None else None
+        if tag and record["framework"] != tag:
             logger.warning(
                 f"result {record['key']!r}: declared for {record['framework']!r} "
-                f"in a cell tagged {sorted(tags)}",
+                f"in a cell tagged {tag!r}",
                 location=(docname, cell.line),
             )
     halves(app.env)[docname] = sorted(found, key=lambda h: h["execution_count"] or 0)
@@ -169,10 +169,6 @@ def _ancestors(node: nodes.Node):
     while node.parent is not None:
         node = node.parent
         yield node
-
-
-def _framework_tags(cell: nodes.container) -> set[str]:
-    return {tag for tag in FRAMEWORKS if f"tag_{tag}" in cell["classes"]}
 
 
 # --------------------------------------------------------------- pairing
@@ -189,13 +185,7 @@ def paired(env) -> dict[str, dict[str, dict]]:
 
 def page_order(env) -> list[str]:
     """The pages in the table of contents' order, then any others by name."""
-    order, todo = [], [env.config.root_doc]
-    while todo:
-        docname = todo.pop(0)
-        if docname in order:
-            continue
-        order.append(docname)
-        todo[:0] = env.toctree_includes.get(docname, [])
+    order = toc_order(env, env.config.root_doc)
     return order + sorted(set(halves(env)) - set(order))
 
 

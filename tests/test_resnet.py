@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from nnbook import plots
-from nnbook.resnet import CifarResNetConfig
+from nnbook.resnet import CifarResNetConfig, gradient_regime
 from nnbook.tf import resnet as K
 from nnbook.torch import resnet as T
 from helpers import rand
@@ -60,9 +60,15 @@ def randomise_batchnorm(module: torch.nn.Module, seed: int = 2) -> None:
 
 def copy_conv(t: torch.nn.Conv2d, k: keras.layers.Conv2D) -> None:
     k.kernel.assign(t.weight.detach().numpy().transpose(2, 3, 1, 0))  # OIHW -> HWIO
+    assert (t.bias is None) == (not k.use_bias)
+    if t.bias is not None:
+        k.bias.assign(t.bias.detach().numpy())
 
 
 def copy_bn(t: torch.nn.BatchNorm2d, k: keras.layers.BatchNormalization) -> None:
+    if isinstance(t, torch.nn.Identity):  # batch_norm=False: nothing to copy
+        assert isinstance(k, keras.layers.Identity)
+        return
     for source, target in [(t.weight, k.gamma), (t.bias, k.beta),
                            (t.running_mean, k.moving_mean), (t.running_var, k.moving_variance)]:
         target.assign(source.detach().numpy())
@@ -283,10 +289,11 @@ def test_the_plain_network_has_the_same_layers_minus_the_projections_and_no_shor
 # --------------------------------------------------------------------------- PyTorch and TensorFlow agree
 
 
-@pytest.mark.parametrize("residual", [True, False], ids=["resnet", "plain"])
+@pytest.mark.parametrize("residual, batch_norm", [(True, True), (False, True), (False, False), (True, False)],
+                         ids=["resnet", "plain", "plain without BN", "resnet without BN"])
 @pytest.mark.parametrize("training", [False, True], ids=["eval", "train"])
-def test_the_same_weights_give_the_same_logits_in_both_frameworks(residual, training):
-    config = CifarResNetConfig(residual=residual)
+def test_the_same_weights_give_the_same_logits_in_both_frameworks(residual, batch_norm, training):
+    config = CifarResNetConfig(residual=residual, batch_norm=batch_norm)
     t, k = T.CifarResNet(config), K.CifarResNet(config)
     randomise_batchnorm(t)
     copy_model(t, k)
@@ -370,6 +377,19 @@ def test_convolutions_start_he_initialised_and_batchnorm_matches_pytorch_default
     assert k.blocks[0].conv1.use_bias is False and t.blocks[0].conv1.bias is None
 
 
+def test_without_batchnorm_the_convolutions_have_biases_and_each_frameworks_default_init():
+    config = CifarResNetConfig(residual=False, batch_norm=False)
+    t, k = T.CifarResNet(config), K.CifarResNet(config)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in t.modules())
+    assert not any("batch_normalization" in type(layer).__name__.lower() for layer in k._flatten_layers())
+    w_t, w_k = t.blocks[8].conv2.weight.detach().numpy(), k.blocks[8].conv2.kernel.numpy()
+    fan_in, fan_out = 64 * 9, 64 * 9
+    # nn.Conv2d: Kaiming-uniform with a = sqrt(5), i.e. uniform in +-1/sqrt(fan_in); Keras: Glorot-uniform
+    assert w_t.std() == pytest.approx(1 / np.sqrt(3 * fan_in), rel=0.05)
+    assert w_k.std() == pytest.approx(np.sqrt(2 / (fan_in + fan_out)), rel=0.05)
+    assert t.blocks[0].conv1.bias is not None and k.blocks[0].conv1.use_bias
+
+
 # --------------------------------------------------------------------------- argument validation
 
 
@@ -392,6 +412,8 @@ def test_convolutions_start_he_initialised_and_batchnorm_matches_pytorch_default
         (lambda L: L.CifarResNet(L.CifarResNetConfig(n=0)), "n"),
         (lambda L: L.CifarResNet(L.CifarResNetConfig(n=2.0)), "n"),
         (lambda L: L.CifarResNet(L.CifarResNetConfig(residual=None)), "residual"),
+        (lambda L: L.CifarResNet(L.CifarResNetConfig(batch_norm="no")), "batch_norm"),
+        (lambda L: L.BasicBlock(16, 16, batch_norm=0), "batch_norm"),
         (lambda L: L.CifarResNet(L.CifarResNetConfig(widths=())), "widths"),
         (lambda L: L.CifarResNet(L.CifarResNetConfig(widths=(16, 0, 64))), "widths[1]"),
         (lambda L: L.CifarResNet(L.CifarResNetConfig(n_classes=0)), "n_classes"),
@@ -422,8 +444,9 @@ def test_inputs_of_the_wrong_rank_or_channel_count_are_rejected_by_name():
         lambda: K.BasicBlock(16, 32, 2),
         lambda: K.Bottleneck(16, 8, 1, residual=False),
         lambda: K.CifarResNet(CifarResNetConfig(n=1, residual=False, widths=(8, 16))),
+        lambda: K.CifarResNet(CifarResNetConfig(n=1, batch_norm=False, widths=(8, 16))),
     ],
-    ids=["BasicBlock", "Bottleneck", "CifarResNet"],
+    ids=["BasicBlock", "Bottleneck", "CifarResNet", "CifarResNet without BN"],
 )
 def test_keras_blocks_and_models_are_recreated_from_their_config(make):
     original = make()
@@ -463,3 +486,25 @@ def test_gradient_norms_rejects_empty_flat_or_non_positive_norms(norms):
 def test_gradient_norms_wants_one_region_caption_more_than_boundaries():
     with pytest.raises(ValueError, match="^regions: expected 2 captions"):
         plots.gradient_norms({"a": [[1.0, 2.0]]}, boundaries=(1.5,), regions=("x",))
+
+
+# --------------------------------------------------------------------------- gradient regimes
+
+
+@pytest.mark.parametrize(
+    "norms, regime",
+    [
+        ([0.2, 0.3, 0.25, 0.39], "roughly constant"),  # largest / smallest 1.95
+        ([1e-8, 1e-6, 1e-4, 1e-2], "decays toward the input"),
+        ([0.5, 0.1, 0.3, 0.2], "grows toward the input"),  # not monotone: the trend decides
+        ([0.2, 0.8, 0.1, 0.3], "oscillates"),  # varies 8x, first / last 0.67
+    ],
+)
+def test_gradient_regime_names_the_trend_by_the_stated_rule(norms, regime):
+    assert gradient_regime(np.array(norms)) == regime
+
+
+@pytest.mark.parametrize("norms", [[1.0], [1.0, -1.0], [[1.0, 2.0]], [1, 2]])
+def test_gradient_regime_rejects_fewer_than_two_positive_float_norms(norms):
+    with pytest.raises(ValueError, match=r"^norms: expected"):
+        gradient_regime(norms)

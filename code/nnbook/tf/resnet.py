@@ -32,18 +32,26 @@ STRIDES = (1, 2)  # a block keeps the resolution, or halves it
 # ------------------------------------------------------------------ the pieces
 
 
-def _conv(c_out: int, kernel: int, stride: int = 1, name: str | None = None):
-    """A k x k convolution without bias (BatchNorm follows), He initialised."""
+def _conv(
+    c_out: int,
+    kernel: int,
+    stride: int = 1,
+    batch_norm: bool = True,
+    name: str | None = None,
+):
+    """A k x k convolution. With BatchNorm after it: no bias, He initialised;
+    without: a bias and Keras' default initialisation, as Conv2D has."""
+    # He et al. (2015): std sqrt(2 / fan_in) keeps the scale through ReLUs
+    he = keras.initializers.VarianceScaling(
+        2.0, mode="fan_in", distribution="untruncated_normal"
+    )
     return keras.layers.Conv2D(  # kernel (k, k, C_in, C_out)
         c_out,
         kernel,
         strides=stride,
         padding="valid",  # 3x3: the caller pads 1 on every side, see _pad
-        use_bias=False,
-        # He et al. (2015): std sqrt(2 / fan_in) keeps the scale through ReLUs
-        kernel_initializer=keras.initializers.VarianceScaling(
-            2.0, mode="fan_in", distribution="untruncated_normal"
-        ),
+        use_bias=not batch_norm,  # BatchNorm's shift would cancel a bias
+        kernel_initializer=he if batch_norm else "glorot_uniform",
         name=name,
     )
 
@@ -54,14 +62,18 @@ def _pad(x: tf.Tensor) -> tf.Tensor:  # (B, H, W, C) -> (B, H+2, W+2, C)
     return tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
 
 
-def _bn(name: str | None = None) -> keras.layers.BatchNormalization:
+def _bn(batch_norm: bool = True, name: str | None = None) -> keras.layers.Layer:
+    if not batch_norm:
+        return keras.layers.Identity(name=name)
     # PyTorch's defaults; Keras' own are momentum 0.99, epsilon 1e-3
     return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
 
 
-def _projection(c_out: int, stride: int) -> keras.Sequential:
+def _projection(c_out: int, stride: int, batch_norm: bool = True) -> keras.Sequential:
     """The shortcut when the shape changes: 1x1 conv, stride s, BatchNorm."""
-    return keras.Sequential([_conv(c_out, 1, stride), _bn()], name="shortcut")
+    return keras.Sequential(
+        [_conv(c_out, 1, stride, batch_norm), _bn(batch_norm)], name="shortcut"
+    )
 
 
 # ---------------------------------------------------------------------- blocks
@@ -71,7 +83,8 @@ def _projection(c_out: int, stride: int) -> keras.Sequential:
 class BasicBlock(keras.layers.Layer):
     """Two 3x3 convolutions plus a shortcut (He et al. 2016):
     relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).
-    With residual=False: the same layers, no shortcut."""
+    With residual=False: the same layers, no shortcut; with batch_norm=False:
+    no BatchNorm (identities in its place)."""
 
     expansion = 1  # out_channels / the block's inner width
 
@@ -81,6 +94,7 @@ class BasicBlock(keras.layers.Layer):
         out_channels: int,
         stride: int = 1,
         residual: bool = True,
+        batch_norm: bool = True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -90,14 +104,15 @@ class BasicBlock(keras.layers.Layer):
         )
         self.stride = stride = checks.one_of("stride", stride, STRIDES)
         self.residual = residual = checks.boolean("residual", residual)
-        self.conv1 = _conv(out_channels, 3, stride, name="conv1")
-        self.bn1 = _bn("bn1")
-        self.conv2 = _conv(out_channels, 3, name="conv2")
-        self.bn2 = _bn("bn2")
+        self.batch_norm = bn = checks.boolean("batch_norm", batch_norm)
+        self.conv1 = _conv(out_channels, 3, stride, bn, name="conv1")
+        self.bn1 = _bn(bn, "bn1")
+        self.conv2 = _conv(out_channels, 3, 1, bn, name="conv2")
+        self.bn2 = _bn(bn, "bn2")
         # identity if the shape is kept, a projection if not; none if plain
         reshapes = stride != 1 or in_channels != out_channels
         self.shortcut = (
-            _projection(out_channels, stride) if residual and reshapes else None
+            _projection(out_channels, stride, bn) if residual and reshapes else None
         )
         self.build((None, None, None, in_channels))  # weights now, as in PyTorch
 
@@ -127,6 +142,7 @@ class BasicBlock(keras.layers.Layer):
             "out_channels": self.out_channels,
             "stride": self.stride,
             "residual": self.residual,
+            "batch_norm": self.batch_norm,
         }
         return {**super().get_config(), **config}
 
@@ -154,11 +170,11 @@ class Bottleneck(keras.layers.Layer):
         self.residual = residual = checks.boolean("residual", residual)
         self.out_channels = out_channels = channels * self.expansion
         self.conv1 = _conv(channels, 1, name="conv1")  # reduce
-        self.bn1 = _bn("bn1")
+        self.bn1 = _bn(name="bn1")
         self.conv2 = _conv(channels, 3, stride, name="conv2")  # the stride
-        self.bn2 = _bn("bn2")
+        self.bn2 = _bn(name="bn2")
         self.conv3 = _conv(out_channels, 1, name="conv3")  # expand
-        self.bn3 = _bn("bn3")
+        self.bn3 = _bn(name="bn3")
         reshapes = stride != 1 or in_channels != out_channels
         self.shortcut = (
             _projection(out_channels, stride) if residual and reshapes else None
@@ -213,8 +229,9 @@ class CifarResNet(keras.Model):
         super().__init__(**kwargs)
         config = CifarResNetConfig() if config is None else config
         self.config = config = checks.instance("config", config, CifarResNetConfig)
-        self.conv = _conv(config.widths[0], 3, name="conv")  # the stem
-        self.bn = _bn("bn")
+        bn = config.batch_norm
+        self.conv = _conv(config.widths[0], 3, 1, bn, name="conv")  # the stem
+        self.bn = _bn(bn, "bn")
         blocks, c_in = [], config.widths[0]
         for stage, width in enumerate(config.widths):
             for i in range(config.n):
@@ -225,6 +242,7 @@ class CifarResNet(keras.Model):
                         width,
                         stride,
                         config.residual,
+                        bn,
                         name=f"block_{len(blocks)}",
                     )
                 )

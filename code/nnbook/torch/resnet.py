@@ -30,28 +30,37 @@ STRIDES = (1, 2)  # a block keeps the resolution, or halves it
 # ------------------------------------------------------------------ the pieces
 
 
-def _conv(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Conv2d:
-    """A k x k convolution without bias (BatchNorm follows), He initialised."""
+def _conv(
+    c_in: int, c_out: int, kernel: int, stride: int = 1, batch_norm: bool = True
+) -> nn.Conv2d:
+    """A k x k convolution. With BatchNorm after it: no bias, He initialised;
+    without: a bias and PyTorch's default initialisation, as nn.Conv2d has."""
     conv = nn.Conv2d(
         c_in,
         c_out,
         kernel,
         stride=stride,
         padding=kernel // 2,  # 3x3: pad 1 on every side; 1x1: none
-        bias=False,
+        bias=not batch_norm,  # BatchNorm's shift would cancel a bias
     )  # weight (C_out, C_in, k, k)
-    # He et al. (2015): std sqrt(2 / fan_in) keeps the scale through ReLUs
-    nn.init.kaiming_normal_(conv.weight, mode="fan_in", nonlinearity="relu")
+    if batch_norm:  # He et al. (2015): std sqrt(2 / fan_in) keeps the scale
+        nn.init.kaiming_normal_(conv.weight, mode="fan_in", nonlinearity="relu")
     return conv
 
 
-def _bn(channels: int) -> nn.BatchNorm2d:
+def _bn(channels: int, batch_norm: bool = True) -> nn.Module:
+    if not batch_norm:
+        return nn.Identity()
     return nn.BatchNorm2d(channels)  # PyTorch's defaults: momentum 0.1, eps 1e-5
 
 
-def _projection(c_in: int, c_out: int, stride: int) -> nn.Sequential:
+def _projection(
+    c_in: int, c_out: int, stride: int, batch_norm: bool = True
+) -> nn.Sequential:
     """The shortcut when the shape changes: 1x1 conv, stride s, BatchNorm."""
-    return nn.Sequential(_conv(c_in, c_out, 1, stride), _bn(c_out))
+    return nn.Sequential(
+        _conv(c_in, c_out, 1, stride, batch_norm), _bn(c_out, batch_norm)
+    )
 
 
 # ---------------------------------------------------------------------- blocks
@@ -60,7 +69,8 @@ def _projection(c_in: int, c_out: int, stride: int) -> nn.Sequential:
 class BasicBlock(nn.Module):
     """Two 3x3 convolutions plus a shortcut (He et al. 2016):
     relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).
-    With residual=False: the same layers, no shortcut."""
+    With residual=False: the same layers, no shortcut; with batch_norm=False:
+    no BatchNorm (identities in its place)."""
 
     expansion = 1  # out_channels / the block's inner width
 
@@ -70,6 +80,7 @@ class BasicBlock(nn.Module):
         out_channels: int,
         stride: int = 1,
         residual: bool = True,
+        batch_norm: bool = True,
     ):
         super().__init__()
         self.in_channels = in_channels = checks.positive_int("in_channels", in_channels)
@@ -78,14 +89,15 @@ class BasicBlock(nn.Module):
         )
         self.stride = stride = checks.one_of("stride", stride, STRIDES)
         self.residual = residual = checks.boolean("residual", residual)
-        self.conv1 = _conv(in_channels, out_channels, 3, stride)
-        self.bn1 = _bn(out_channels)
-        self.conv2 = _conv(out_channels, out_channels, 3)
-        self.bn2 = _bn(out_channels)
+        self.batch_norm = bn = checks.boolean("batch_norm", batch_norm)
+        self.conv1 = _conv(in_channels, out_channels, 3, stride, bn)
+        self.bn1 = _bn(out_channels, bn)
+        self.conv2 = _conv(out_channels, out_channels, 3, 1, bn)
+        self.bn2 = _bn(out_channels, bn)
         # identity if the shape is kept, a projection if not; none if plain
         reshapes = stride != 1 or in_channels != out_channels
         self.shortcut = (
-            _projection(in_channels, out_channels, stride)
+            _projection(in_channels, out_channels, stride, bn)
             if residual and reshapes
             else None
         )
@@ -150,13 +162,14 @@ class CifarResNet(nn.Module):
         super().__init__()
         config = CifarResNetConfig() if config is None else config
         self.config = config = checks.instance("config", config, CifarResNetConfig)
-        self.conv = _conv(3, config.widths[0], 3)  # the stem
-        self.bn = _bn(config.widths[0])
+        bn = config.batch_norm
+        self.conv = _conv(3, config.widths[0], 3, 1, bn)  # the stem
+        self.bn = _bn(config.widths[0], bn)
         blocks, c_in = [], config.widths[0]
         for stage, width in enumerate(config.widths):
             for i in range(config.n):
                 stride = 2 if stage > 0 and i == 0 else 1  # halve H, W
-                blocks.append(BasicBlock(c_in, width, stride, config.residual))
+                blocks.append(BasicBlock(c_in, width, stride, config.residual, bn))
                 c_in = width
         self.blocks = nn.ModuleList(blocks)  # 3n blocks, in order
         # weight (10, 64), default init: weight and bias uniform in +-1/sqrt(64)

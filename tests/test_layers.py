@@ -28,7 +28,10 @@ from helpers import rand
 matplotlib.use("Agg")
 
 ATOL = 1e-5  # float32, see the module docstring
-CLASSES = ["LinearRegressionScratch", "LinearRegression", "Dense", "Sequential", "FixedHiddenMLP", "NestMLP"]
+CLASSES = [
+    "LinearRegressionScratch", "LinearRegression", "LinearRegressionV2", "PartlyRegistered",  # tests: test_walkthrough.py
+    "Dense", "Sequential", "FixedHiddenMLP", "NestMLP",
+]
 
 
 def to_keras(torch_params: list[torch.Tensor], keras_weights: list) -> None:
@@ -309,12 +312,13 @@ def test_tf_fit_custom_loop_trains_each_model_it_is_given_not_a_stale_one():
     "make",
     [
         lambda: K.LinearRegression(d_in=3, sigma=0.05),
+        lambda: K.LinearRegressionV2(d_in=3, bias_init=7.0),
         lambda: K.Dense(4),
         lambda: K.Sequential(K.Dense(4), keras.layers.ReLU(), K.Dense(2)),
         lambda: K.FixedHiddenMLP(d_hidden=3),
         lambda: K.NestMLP(widths=(5, 4), d_out=2),
     ],
-    ids=["LinearRegression", "Dense", "Sequential", "FixedHiddenMLP", "NestMLP"],
+    ids=["LinearRegression", "LinearRegressionV2", "Dense", "Sequential", "FixedHiddenMLP", "NestMLP"],
 )
 def test_keras_models_are_recreated_from_their_config(make):
     original = make()

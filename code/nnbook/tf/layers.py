@@ -20,6 +20,8 @@ from nnbook import checks
 __all__ = [
     "LinearRegressionScratch",
     "LinearRegression",
+    "LinearRegressionV2",
+    "PartlyRegistered",
     "Dense",
     "Sequential",
     "FixedHiddenMLP",
@@ -37,37 +39,49 @@ _A_LAYER = "a layer of this framework"
 
 
 class LinearRegressionScratch:
-    """y_hat = x @ w + b from two bare variables: no keras.Model, no optimizer."""
+    """y_hat = x @ w (+ b) from bare variables: no keras.Model, no optimizer."""
 
-    def __init__(self, d_in: int, sigma: float = 0.01):
+    def __init__(self, d_in: int, sigma: float = 0.01, bias=True):
         d_in = checks.positive_int("d_in", d_in)
         sigma = checks.positive_float("sigma", sigma)
+        bias = checks.boolean("bias", bias)
         # Variables go where the enclosing `with tf.device(...)` puts them.
         w = tf.random.normal((d_in, 1), stddev=sigma)
         self.w = tf.Variable(w)  # (d_in, 1)
-        self.b = tf.Variable(tf.zeros(1))  # (1,)
+        # bias=False: the walk-through's model, whose data has no intercept
+        self.b = tf.Variable(tf.zeros(1)) if bias else None  # (1,)
 
     def forward(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, 1)
-        return x @ self.w + self.b
+        return x @ self.w if self.b is None else x @ self.w + self.b
+
+    @tf.function  # model(x) runs a graph, traced once per input signature
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        return self.forward(x)
 
     def loss(self, y_hat: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
         return tf.reduce_mean((y_hat - y) ** 2 / 2)  # (B, 1), (B, 1) -> ()
 
     def parameters(self) -> list[tf.Variable]:
-        return [self.w, self.b]
+        return [self.w] if self.b is None else [self.w, self.b]
+
+    @property
+    def variables(self) -> list[tf.Variable]:  # the name tf.Module and Keras use
+        return self.parameters()
 
 
 @keras.saving.register_keras_serializable(package="nnbook")
 class LinearRegression(keras.Model):
-    """The same model as a keras.Model: Dense holds w and b, and the model
+    """The same model as a keras.Model: Dense holds w (and b), and the model
     finds them for us."""
 
-    def __init__(self, d_in: int, sigma: float = 0.01, **kwargs):
+    def __init__(self, d_in: int, sigma: float = 0.01, bias=True, **kwargs):
         super().__init__(**kwargs)
         self.d_in = d_in = checks.positive_int("d_in", d_in)
         self.sigma = sigma = checks.positive_float("sigma", sigma)
+        self.bias = bias = checks.boolean("bias", bias)
         self.linear = keras.layers.Dense(  # kernel (d_in, 1), bias (1,)
             1,
+            use_bias=bias,
             # the same start as LinearRegressionScratch
             kernel_initializer=keras.initializers.RandomNormal(stddev=sigma),
             bias_initializer="zeros",
@@ -82,7 +96,62 @@ class LinearRegression(keras.Model):
         return self.linear(x)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "d_in": self.d_in, "sigma": self.sigma}
+        config = {"d_in": self.d_in, "sigma": self.sigma, "bias": self.bias}
+        return {**super().get_config(), **config}
+
+
+@keras.saving.register_keras_serializable(package="nnbook")
+class LinearRegressionV2(LinearRegression):
+    """LinearRegression without bias, plus an extra bias that starts far from
+    the 0 the walk-through's data needs: a new variable a stale compiled step
+    would not know about."""
+
+    def __init__(
+        self, d_in: int, sigma: float = 0.01, bias_init: float = 100.0, **kwargs
+    ):
+        kwargs.pop("bias", None)  # a saved config holds LinearRegression's too
+        # set before LinearRegression.__init__, whose build() makes the weight
+        self.bias_init = checks.number("bias_init", bias_init)
+        super().__init__(d_in, sigma, bias=False, **kwargs)
+
+    def build(self, input_shape) -> None:
+        super().build(input_shape)
+        self.extra_bias = self.add_weight(  # (1,)
+            shape=(1,),
+            initializer=keras.initializers.Constant(self.bias_init),
+            name="extra_bias",
+        )
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, 1)
+        return self.linear(x) + self.extra_bias
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "bias_init": self.bias_init}
+
+
+class PartlyRegistered(keras.Model):
+    """y = linear(x) * scale + sum of the extra layers' outputs: the same
+    attributes as the PyTorch twin. Keras tracks the layers in the plain list
+    too; the tensor `scale` is no weight in either framework."""
+
+    def __init__(self, d_in: int, n_extras: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        d_in = checks.positive_int("d_in", d_in)
+        n_extras = checks.positive_int("n_extras", n_extras)
+        self.linear = keras.layers.Dense(1)  # a layer attribute: tracked
+        self.scale = tf.ones(1)  # a plain tensor: not a weight
+        self.extras = [keras.layers.Dense(1) for _ in range(n_extras)]  # tracked
+        self.build((None, d_in))
+
+    def build(self, input_shape) -> None:
+        for layer in [self.linear, *self.extras]:
+            layer.build(input_shape)
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:  # (B, d_in) -> (B, 1)
+        out = self.linear(x) * self.scale
+        for extra in self.extras:
+            out = out + extra(x)
+        return out
 
 
 # ------------------------------------------------------------------------ layers
@@ -268,8 +337,12 @@ def fit_builtin(
     own step with tf.function. Returns each epoch's mean loss."""
     epochs, lr, batch_size = _check_fit_args(x, y, epochs, lr, batch_size)
     optimizer = keras.optimizers.SGD(learning_rate=lr)
-    model.compile(optimizer=optimizer, loss="mean_squared_error")
-    history = model.fit(
-        x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0
-    )
+    # mean absolute error too: a metric is reported, never trained on
+    model.compile(optimizer=optimizer, loss="mean_squared_error", metrics=["mae"])
+    # A Dataset made once: given tensors, fit rebuilds its input pipeline every
+    # epoch, a cost per epoch that the chapter measures.
+    n = x.shape[0]
+    data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n).batch(batch_size)
+    # shuffle=False: the Dataset shuffles itself, every epoch
+    history = model.fit(data, epochs=epochs, shuffle=False, verbose=0)
     return [float(v) for v in history.history["loss"]]

@@ -22,6 +22,8 @@ from nnbook import checks
 __all__ = [
     "LinearRegressionScratch",
     "LinearRegression",
+    "LinearRegressionV2",
+    "PartlyRegistered",
     "Dense",
     "Sequential",
     "FixedHiddenMLP",
@@ -39,40 +41,81 @@ _A_LAYER = "a layer of this framework"
 
 
 class LinearRegressionScratch:
-    """y_hat = x @ w + b from two bare tensors: no nn.Module, no optimizer."""
+    """y_hat = x @ w (+ b) from bare tensors: no nn.Module, no optimizer."""
 
-    def __init__(self, d_in: int, sigma: float = 0.01, device="cpu"):
+    def __init__(self, d_in: int, sigma: float = 0.01, device="cpu", bias=True):
         d_in = checks.positive_int("d_in", d_in)
         sigma = checks.positive_float("sigma", sigma)
+        bias = checks.boolean("bias", bias)
         w = torch.randn(d_in, 1, device=device) * sigma
         self.w = w.requires_grad_()  # (d_in, 1)
-        self.b = torch.zeros(1, device=device, requires_grad=True)  # (1,)
+        # bias=False: the walk-through's model, whose data has no intercept
+        self.b = torch.zeros(1, device=device, requires_grad=True) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, 1)
-        return x @ self.w + self.b
+        return x @ self.w if self.b is None else x @ self.w + self.b
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:  # model(x), as a module
+        return self.forward(x)
 
     def loss(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return ((y_hat - y) ** 2 / 2).mean()  # (B, 1), (B, 1) -> ()
 
     def parameters(self) -> list[torch.Tensor]:
-        return [self.w, self.b]
+        return [self.w] if self.b is None else [self.w, self.b]
 
 
 class LinearRegression(nn.Module):
-    """The same model as a module: nn.Linear holds w and b, and the module
+    """The same model as a module: nn.Linear holds w (and b), and the module
     finds them for us."""
 
-    def __init__(self, d_in: int, sigma: float = 0.01):
+    def __init__(self, d_in: int, sigma: float = 0.01, bias=True):
         super().__init__()
         d_in = checks.positive_int("d_in", d_in)
         sigma = checks.positive_float("sigma", sigma)
-        self.linear = nn.Linear(d_in, 1)  # weight (1, d_in), bias (1,)
+        bias = checks.boolean("bias", bias)
+        self.linear = nn.Linear(d_in, 1, bias=bias)  # weight (1, d_in), bias (1,)
         # the same start as LinearRegressionScratch
         nn.init.normal_(self.linear.weight, std=sigma)
-        nn.init.zeros_(self.linear.bias)
+        if bias:
+            nn.init.zeros_(self.linear.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, 1)
         return self.linear(x)
+
+
+class LinearRegressionV2(LinearRegression):
+    """LinearRegression without bias, plus an extra bias that starts far from
+    the 0 the walk-through's data needs: a new parameter a stale compiled step
+    would not know about."""
+
+    def __init__(self, d_in: int, sigma: float = 0.01, bias_init: float = 100.0):
+        super().__init__(d_in, sigma, bias=False)
+        bias_init = checks.number("bias_init", bias_init)
+        self.extra_bias = nn.Parameter(torch.full((1,), bias_init))  # (1,)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, 1)
+        return self.linear(x) + self.extra_bias
+
+
+class PartlyRegistered(nn.Module):
+    """y = linear(x) * scale + sum of the extra layers' outputs, with only
+    `linear` registered: `scale` is a tensor in a plain attribute and `extras`
+    a plain list, so parameters(), state_dict() and .to() do not see them."""
+
+    def __init__(self, d_in: int, n_extras: int = 2):
+        super().__init__()
+        d_in = checks.positive_int("d_in", d_in)
+        n_extras = checks.positive_int("n_extras", n_extras)
+        self.linear = nn.Linear(d_in, 1)  # a module attribute: a registered child
+        self.scale = torch.ones(1)  # a plain tensor: not a parameter or buffer
+        self.extras = [nn.Linear(d_in, 1) for _ in range(n_extras)]  # plain list
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, 1)
+        out = self.linear(x) * self.scale
+        for extra in self.extras:
+            out = out + extra(x)
+        return out
 
 
 # ------------------------------------------------------------------------ layers

@@ -65,7 +65,7 @@ class LinearRegressionScratch:
         return [self.w] if self.b is None else [self.w, self.b]
 
     @property
-    def variables(self) -> list[tf.Variable]:  # the name tf.Module and Keras use
+    def variables(self) -> list[tf.Variable]:  # tf.Module's and Keras' name
         return self.parameters()
 
 
@@ -140,7 +140,8 @@ class PartlyRegistered(keras.Model):
         n_extras = checks.positive_int("n_extras", n_extras)
         self.linear = keras.layers.Dense(1)  # a layer attribute: tracked
         self.scale = tf.ones(1)  # a plain tensor: not a weight
-        self.extras = [keras.layers.Dense(1) for _ in range(n_extras)]  # tracked
+        # a plain list: Keras tracks its layers all the same
+        self.extras = [keras.layers.Dense(1) for _ in range(n_extras)]
         self.build((None, d_in))
 
     def build(self, input_shape) -> None:
@@ -338,11 +339,12 @@ def fit_builtin(
     epochs, lr, batch_size = _check_fit_args(x, y, epochs, lr, batch_size)
     optimizer = keras.optimizers.SGD(learning_rate=lr)
     # mean absolute error too: a metric is reported, never trained on
-    model.compile(optimizer=optimizer, loss="mean_squared_error", metrics=["mae"])
+    model.compile(optimizer=optimizer, loss="mse", metrics=["mae"])
     # A Dataset made once: given tensors, fit rebuilds its input pipeline every
     # epoch, a cost per epoch that the chapter measures.
     n = x.shape[0]
-    data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n).batch(batch_size)
+    data = tf.data.Dataset.from_tensor_slices((x, y))
+    data = data.shuffle(n).batch(batch_size)
     # shuffle=False: the Dataset shuffles itself, every epoch
     history = model.fit(data, epochs=epochs, shuffle=False, verbose=0)
     return [float(v) for v in history.history["loss"]]

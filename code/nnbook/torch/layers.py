@@ -50,12 +50,14 @@ class LinearRegressionScratch:
         w = torch.randn(d_in, 1, device=device) * sigma
         self.w = w.requires_grad_()  # (d_in, 1)
         # bias=False: the walk-through's model, whose data has no intercept
-        self.b = torch.zeros(1, device=device, requires_grad=True) if bias else None
+        self.b = None
+        if bias:
+            self.b = torch.zeros(1, device=device, requires_grad=True)  # (1,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, 1)
         return x @ self.w if self.b is None else x @ self.w + self.b
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:  # model(x), as a module
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:  # model(x) works too
         return self.forward(x)
 
     def loss(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -74,7 +76,8 @@ class LinearRegression(nn.Module):
         d_in = checks.positive_int("d_in", d_in)
         sigma = checks.positive_float("sigma", sigma)
         bias = checks.boolean("bias", bias)
-        self.linear = nn.Linear(d_in, 1, bias=bias)  # weight (1, d_in), bias (1,)
+        # weight (1, d_in), bias (1,)
+        self.linear = nn.Linear(d_in, 1, bias=bias)
         # the same start as LinearRegressionScratch
         nn.init.normal_(self.linear.weight, std=sigma)
         if bias:
@@ -89,7 +92,12 @@ class LinearRegressionV2(LinearRegression):
     the 0 the walk-through's data needs: a new parameter a stale compiled step
     would not know about."""
 
-    def __init__(self, d_in: int, sigma: float = 0.01, bias_init: float = 100.0):
+    def __init__(
+        self,
+        d_in: int,
+        sigma: float = 0.01,
+        bias_init: float = 100.0,
+    ):
         super().__init__(d_in, sigma, bias=False)
         bias_init = checks.number("bias_init", bias_init)
         self.extra_bias = nn.Parameter(torch.full((1,), bias_init))  # (1,)
@@ -107,9 +115,10 @@ class PartlyRegistered(nn.Module):
         super().__init__()
         d_in = checks.positive_int("d_in", d_in)
         n_extras = checks.positive_int("n_extras", n_extras)
-        self.linear = nn.Linear(d_in, 1)  # a module attribute: a registered child
+        self.linear = nn.Linear(d_in, 1)  # a module attribute: registered
         self.scale = torch.ones(1)  # a plain tensor: not a parameter or buffer
-        self.extras = [nn.Linear(d_in, 1) for _ in range(n_extras)]  # plain list
+        # a plain list: its layers are not registered
+        self.extras = [nn.Linear(d_in, 1) for _ in range(n_extras)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d_in) -> (B, 1)
         out = self.linear(x) * self.scale

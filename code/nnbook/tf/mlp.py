@@ -4,6 +4,13 @@
 Mirrors `nnbook.torch.mlp` class for class, in the same order; read the two
 files side by side. Shapes in comments: B is the batch size, d_in / d_out / H
 are feature sizes.
+
+The second half holds the models-and-layers walk-through's pieces for the fully
+connected chapter: linear layers sized when made and sized lazily on the first
+call, a hand-written ReLU, the small networks built from them, and full-batch
+gradient descent. They are written out rather than taken from the framework so
+that the chapter can show what a lazy layer or a fused activation does, and the
+tests hold each against the built-in layer it imitates.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
-"""The chapter "Computational graphs": the two-tower model in its three forms, and the layer catalogue.
+"""The chapter "Computational graphs": the two-tower model in its three forms (the layer catalogue's tests are in
+test_catalogue.py).
 
 Cross-framework checks load the same float32 weights into the PyTorch model and both Keras models (functional
 and subclassed) and compare outputs with atol 1e-5 (float32 matmuls of width <= 32, summed in different orders,
 differ by ~1e-6). PyTorch stores a linear weight as (out, in), Keras a kernel as (in, out).
-
-The catalogue's formulas stand in, on each framework's tab, for the other framework's layers; here both
-frameworks' layers are measured, so the verdicts the chapter prints are those of the real layers.
 """
 
 from __future__ import annotations
@@ -19,9 +17,7 @@ import numpy as np
 import pytest
 import torch
 import torch.fx
-from torch import nn
 
-from nnbook import catalogue
 from nnbook.tf import graphs as K
 from nnbook.torch import graphs as T
 from helpers import rand
@@ -163,129 +159,3 @@ def test_load_numpy_weights_rejects_missing_keys_and_wrong_shapes(framework, mak
     wrong = {**weights, "query_proj.kernel": weights["query_proj.kernel"].T}
     with pytest.raises(ValueError, match=re.escape("weights['query_proj.kernel']: expected shape (12, 16)")):
         framework.load_numpy_weights(model, wrong)
-
-
-# --------------------------------------------------------------------------- the layer catalogue
-
-ENTRIES = list(enumerate(catalogue.ENTRIES))
-IDS = [f"{i}-{(e.keras or e.torch)[0].cls}" for i, e in ENTRIES]
-
-
-@pytest.fixture(scope="module")
-def measured():
-    """Both frameworks' layers, measured once: {index: (keras, torch)}."""
-    return {i: (K.measure_layer(e), T.measure_layer(e)) for i, e in ENTRIES}
-
-
-@pytest.mark.parametrize("index, entry", ENTRIES, ids=IDS)
-def test_every_layer_measures_what_its_formulas_say(measured, index, entry):
-    keras_measured, torch_measured = measured[index]
-    assert keras_measured == entry.expected("tensorflow")
-    assert torch_measured == entry.expected("pytorch")
-
-
-@pytest.mark.parametrize("index, entry", ENTRIES, ids=IDS)
-def test_comparing_the_measured_layers_gives_the_verdict_of_the_formulas(measured, index, entry):
-    from_formulas = catalogue.verdict(entry.expected("tensorflow"), entry.expected("pytorch"),
-                                      entry.channels_first, entry.known)
-    assert catalogue.verdict(*measured[index], entry.channels_first, entry.known) == from_formulas
-
-
-def test_catalogue_covers_every_family_and_shows_each_kind_of_mismatch():
-    assert {e.family for e in catalogue.ENTRIES} == set(catalogue.FAMILIES)
-    verdicts = [catalogue.verdict(e.expected("tensorflow"), e.expected("pytorch"), e.channels_first, e.known)
-                for e in catalogue.ENTRIES]
-    text = " | ".join(verdicts)
-    for kind in ["parameters", "state", "output shape", "default epsilon", "default negative slope",
-                 "element order", "no PyTorch layer", "no Keras layer"]:
-        assert kind in text, kind
-    assert verdicts.count("same") >= 10
-    lstm = next(e for e in catalogue.ENTRIES if e.keras and e.keras[0].cls == "LSTM")
-    assert catalogue.verdict(lstm.expected("tensorflow"), lstm.expected("pytorch"), False) == "differ: parameters"
-
-
-def test_markdown_table_has_a_row_per_entry_a_row_per_family_and_numbered_notes(measured):
-    for framework, side in [("pytorch", 1), ("tensorflow", 0)]:
-        table = catalogue.markdown_table(framework, {i: m[side] for i, m in measured.items() if m[side]})
-        rows = [line for line in table.splitlines() if line.startswith("| ")]
-        assert len(rows) == 2 + len(catalogue.FAMILIES) + len(catalogue.ENTRIES)  # header, rule
-        assert "| **differ: parameters** (" in table and "| same |" in table
-        n_notes = sum(bool(e.note or any(d.keras_value != d.torch_value for d in e.defaults))
-                      for e in catalogue.ENTRIES)
-        assert f"({n_notes}) " in table and f"({n_notes + 1}) " not in table
-    with pytest.raises(ValueError, match="^framework: expected"):
-        catalogue.markdown_table("jax", {})
-
-
-def test_layout_helpers_move_the_channel_axis_and_back():
-    assert catalogue.torch_layout((8, 6, 3)) == (3, 8, 6)
-    assert catalogue.keras_layout((3, 8, 6)) == (8, 6, 3)
-    assert catalogue.keras_layout(catalogue.torch_layout((5, 4))) == (5, 4)
-
-
-# --------------------------------------------------------------------------- what the catalogue's notes say
-
-
-def test_flatten_keeps_the_elements_in_each_frameworks_layout_order():
-    x = rand(2, 4, 5, 3)  # (B, H, W, C)
-    k = keras.layers.Flatten()(x).numpy()
-    t = nn.Flatten()(torch.from_numpy(x).permute(0, 3, 1, 2)).numpy()
-    assert k.shape == t.shape and not np.allclose(k, t)
-    np.testing.assert_array_equal(k, x.reshape(2, -1))
-    np.testing.assert_array_equal(t, x.transpose(0, 3, 1, 2).reshape(2, -1))
-
-
-def test_lstm_weights_move_from_torch_to_keras_by_adding_the_two_biases():
-    x = rand(2, 5, 8)
-    pt = nn.LSTM(8, 6, batch_first=True)
-    for p in pt.parameters():  # bias values that differ, so that their sum matters
-        nn.init.normal_(p, std=0.3)
-    layer = keras.layers.LSTM(6, return_sequences=True)
-    layer(x)
-    # the same gate order (input, forget, cell, output) in both
-    layer.set_weights([pt.weight_ih_l0.detach().numpy().T, pt.weight_hh_l0.detach().numpy().T,
-                       (pt.bias_ih_l0 + pt.bias_hh_l0).detach().numpy()])
-    with torch.no_grad():
-        expected = pt(torch.from_numpy(x))[0].numpy()
-    np.testing.assert_allclose(layer(x).numpy(), expected, atol=ATOL)
-
-
-def test_keras_default_gru_computes_what_torch_gru_computes_with_its_gates_reordered():
-    x = rand(2, 5, 8)
-    pt = nn.GRU(8, 6, batch_first=True)
-    for p in pt.parameters():
-        nn.init.normal_(p, std=0.3)
-    layer = keras.layers.GRU(6, return_sequences=True)  # reset_after=True
-    layer(x)
-
-    def to_keras(w):  # PyTorch stacks the gates (reset, update, new), Keras (update, reset, new)
-        r, z, n = np.split(w.detach().numpy(), 3, axis=0)
-        return np.concatenate([z, r, n], axis=0)
-
-    layer.set_weights([to_keras(pt.weight_ih_l0).T, to_keras(pt.weight_hh_l0).T,
-                       np.stack([to_keras(pt.bias_ih_l0), to_keras(pt.bias_hh_l0)])])
-    with torch.no_grad():
-        expected = pt(torch.from_numpy(x))[0].numpy()
-    np.testing.assert_allclose(layer(x).numpy(), expected, atol=ATOL)
-
-
-def test_batch_norm_momentum_keeps_old_statistics_in_keras_and_mixes_in_new_ones_in_torch():
-    x = rand(16, 4, 4, 3) + 5.0  # (B, H, W, C), channel means near 5
-    mean = x.mean(axis=(0, 1, 2))
-    k = keras.layers.BatchNormalization()
-    k(x, training=True)
-    t = nn.BatchNorm2d(3)
-    t.train()(torch.from_numpy(x).permute(0, 3, 1, 2))
-    assert k.momentum == 0.99 and t.momentum == 0.1
-    np.testing.assert_allclose(k.moving_mean.numpy(), (1 - 0.99) * mean, rtol=1e-4)
-    np.testing.assert_allclose(t.running_mean.numpy(), 0.1 * mean, rtol=1e-4)
-    assert t.num_batches_tracked.item() == 1
-
-
-def test_the_settings_named_in_the_notes_reconcile_the_mismatches():
-    x = rand(2, 4, 4, 3)
-    assert tuple(keras.layers.GlobalAveragePooling2D(keepdims=True)(x).shape) == (2, 1, 1, 3)
-    assert sum(p.numel() for p in nn.PReLU(num_parameters=8).parameters()) == 8
-    assert keras.layers.LeakyReLU().negative_slope == 0.3 and nn.LeakyReLU().negative_slope == 0.01
-    q = torch.from_numpy(rand(2, 2, 5, 4))  # (B, heads, T, head width)
-    assert tuple(nn.functional.scaled_dot_product_attention(q, q, q).shape) == (2, 2, 5, 4)

@@ -144,6 +144,7 @@ def measure_layer(entry: catalogue.Entry, seed: int = 0) -> catalogue.Measured |
     """Call the entry's Keras layer on a batch in Keras' layout. Returns what
     it holds (trainable and non-trainable weights), its output shape without
     the batch, and its default settings; None where Keras has no such layer."""
+    entry = checks.instance("entry", entry, catalogue.Entry)
     seed = checks.non_negative_int("seed", seed)
     layer = catalogue_layer(entry)
     if layer is None:
@@ -157,7 +158,9 @@ def measure_layer(entry: catalogue.Entry, seed: int = 0) -> catalogue.Measured |
             inputs.append(tf.constant(rng.integers(0, vocab, shape), tf.int32))
         else:
             inputs.append(tf.constant(rng.normal(size=shape), tf.float32))
-    if entry.call == "merge":
+    if entry.call == "input":
+        out = layer.output  # an InputLayer is called on nothing: its symbolic tensor
+    elif entry.call == "merge":
         out = layer(inputs)  # merge layers take a list
     elif entry.call == "self_attention":
         out = layer(inputs[0], inputs[0])  # query, value (key = value)

@@ -101,6 +101,7 @@ def measure_layer(entry: catalogue.Entry, seed: int = 0) -> catalogue.Measured |
     """Call the entry's PyTorch layer on a batch in PyTorch's layout. Returns
     what it holds (parameters, buffers), its output shape without the batch,
     and its default settings; None where PyTorch has no such layer."""
+    entry = checks.instance("entry", entry, catalogue.Entry)
     seed = checks.non_negative_int("seed", seed)
     layer = catalogue_layer(entry)
     if layer is None:

@@ -16,8 +16,9 @@ import pytest
 import nnbook.torch
 
 FRAMEWORKS = {"torch": nnbook.torch, "tf": nnbook.tf}
-# Names one framework has and the other cannot: Keras' functional API has no PyTorch counterpart.
-ONE_FRAMEWORK_ONLY = {("tf", "graphs"): {"build_functional_model"}}
+# Names one framework has and the other cannot: Keras' functional models, which PyTorch writes as modules.
+ONE_FRAMEWORK_ONLY = {("tf", "graphs"): {"build_main_aux_model", "build_functional_model"},
+                      ("torch", "graphs"): {"MainAuxModel"}}
 # Arguments only one framework's signatures take: where PyTorch puts tensors, and Keras' layer options.
 FRAMEWORK_ARGUMENTS = {"device"}
 

@@ -1,9 +1,10 @@
-"""Computational graphs in TensorFlow / Keras: the model and helpers of the chapter
+"""Computational graphs in TensorFlow / Keras: the models and helpers of the chapter
 "Computational graphs: Sequential, Functional, subclassing".
 
-Mirrors `nnbook.torch.graphs` name for name, in the same order. Keras has one name more,
-`build_functional_model`: PyTorch has no Functional API. Shapes in comments: B is the
-batch size, D the width of both towers.
+Mirrors `nnbook.torch.graphs` name for name, in the same order. Keras builds its two
+functional models with `build_main_aux_model` and `build_functional_model`, which
+PyTorch, without a Functional API, writes as modules: `MainAuxModel`, `TwoTowerModel`.
+Shapes in comments: B is the batch size, D the width of both towers.
 """
 
 from __future__ import annotations
@@ -15,20 +16,41 @@ import numpy as np
 import tensorflow as tf
 
 import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
-from nnbook import catalogue, checks
-from nnbook.graphs import TwoTowerConfig  # shared by both frameworks
+from nnbook import catalogue, checks, graphs
+from nnbook.graphs import MainAuxConfig, TwoTowerConfig  # shared by both frameworks
 
 __all__ = [
+    "MainAuxConfig",
     "TwoTowerConfig",
+    "build_main_aux_model",
     "build_functional_model",
     "TwoTowerModel",
     "load_numpy_weights",
+    "train_main_aux",
+    "graph_diagram",
     "catalogue_layer",
     "measure_layer",
 ]
 
 
-# --------------------------------------------------- a two-input, two-output model
+# -------------------------------------------------- two-input, two-output models
+
+
+def build_main_aux_model(config: MainAuxConfig | None = None) -> keras.Model:
+    """The Keras notes' two-input, two-output model with the Functional API: a main
+    and an auxiliary input, concatenated, read by two Dense heads."""
+    config = MainAuxConfig() if config is None else config
+    checks.instance("config", config, MainAuxConfig)
+    main_input = keras.Input(shape=(config.d_main,), name="main_input")
+    aux_input = keras.Input(shape=(config.d_aux,), name="aux_input")
+    both = keras.layers.Concatenate(name="concat")([main_input, aux_input])
+    main_output = keras.layers.Dense(config.d_main_out, name="main_output")(both)
+    aux_output = keras.layers.Dense(config.d_aux_out, name="aux_output")(both)
+    return keras.Model(
+        inputs={"main_input": main_input, "aux_input": aux_input},
+        outputs={"main_output": main_output, "aux_output": aux_output},
+        name="main_aux",
+    )
 
 
 def build_functional_model(config: TwoTowerConfig | None = None) -> keras.Model:
@@ -100,21 +122,20 @@ class TwoTowerModel(keras.Model):
         return cls(TwoTowerConfig(**config.pop("config")), **config)
 
 
-_LAYERS = ("query_proj", "item_proj", "shared", "category")
-
-
 def load_numpy_weights(model: keras.Model, weights: dict) -> None:
-    """Copy NumPy weights into the model: "<layer>.kernel" (in, out) and "<layer>.bias"
-    for y = x @ kernel + bias. Dense stores the kernel so, (in, out)."""
-    expected = {f"{layer}.{part}" for layer in _LAYERS for part in ("kernel", "bias")}
+    """Copy NumPy weights into the model's Dense layers: "<layer>.kernel" (in, out)
+    and "<layer>.bias" for y = x @ kernel + bias, one pair for each layer, named as
+    the model names it. Dense stores the kernel so, (in, out)."""
+    checks.instance("model", model, keras.Model)
+    denses = {d.name: d for d in model.layers if isinstance(d, keras.layers.Dense)}
+    expected = {f"{layer}.{part}" for layer in denses for part in ("kernel", "bias")}
     checks.require(
         "weights",
         isinstance(weights, dict) and set(weights) == expected,
         f"the keys {sorted(expected)}",
         repr(sorted(weights) if isinstance(weights, dict) else weights),
     )
-    for layer in _LAYERS:
-        dense = model.get_layer(layer)  # by name: functional and subclassed alike
+    for layer, dense in denses.items():
         for part, target in [("kernel", dense.kernel), ("bias", dense.bias)]:
             value = checks.array(
                 f"weights['{layer}.{part}']",
@@ -123,6 +144,89 @@ def load_numpy_weights(model: keras.Model, weights: dict) -> None:
                 what="shape",
             )
             target.assign(value)
+
+
+def train_main_aux(
+    model: keras.Model,
+    inputs: dict,
+    targets: dict,
+    steps: int,
+    learning_rate: float,
+    aux_weight: float,
+) -> list[float]:
+    """Full-batch gradient descent on the main output's mean squared error plus
+    `aux_weight` times the auxiliary output's, with compile(loss=..., loss_weights=...)
+    and fit. `inputs` and `targets` are dicts of arrays keyed by the model's input and
+    output names. Returns each step's loss, before its update."""
+    checks.instance("model", model, keras.Model)
+    outputs = sorted(model.output_names)
+    checks.require(
+        "model",
+        outputs == ["aux_output", "main_output"],
+        "a model from build_main_aux_model",
+        f"outputs {outputs}",
+    )
+    steps = checks.positive_int("steps", steps)
+    learning_rate = checks.positive_float("learning_rate", learning_rate)
+    aux_weight = checks.non_negative_number("aux_weight", aux_weight)
+    for name, value, keys in [
+        ("inputs", inputs, {"main_input", "aux_input"}),
+        ("targets", targets, {"main_output", "aux_output"}),
+    ]:
+        got = sorted(value) if isinstance(value, dict) else value
+        checks.require(
+            name,
+            isinstance(value, dict) and set(value) == keys,
+            f"a dict with the keys {sorted(keys)}",
+            repr(got),
+        )
+    widths = {d.name: d.units for d in model.layers if d.name in targets}
+    targets = {  # float32 (B, width) arrays, checked as the inputs are by the model
+        name: checks.array(
+            f"targets['{name}']",
+            np.asarray(value, dtype=np.float32),
+            ("B", widths[name]),
+        )
+        for name, value in targets.items()
+    }
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate),
+        loss={"main_output": "mse", "aux_output": "mse"},
+        loss_weights={"main_output": 1.0, "aux_output": aux_weight},
+    )
+    batch = len(targets["main_output"])  # one batch: a step per epoch
+    history = model.fit(
+        inputs, targets, batch_size=batch, epochs=steps, shuffle=False, verbose=0
+    )
+    return [float(loss) for loss in history.history["loss"]]
+
+
+# --------------------------------------------------------------- drawing a graph
+
+
+def _tensor_text(tensor: tf.Tensor) -> str:
+    """What an edge carries: a variable's handle, or a tensor of some shape."""
+    return "resource" if tensor.dtype == tf.resource else str(tuple(tensor.shape))
+
+
+def graph_diagram(traced: tf.Graph):
+    """A traced graph drawn with graphviz: each operation a node (the function's
+    inputs and the variables' handles enter as Placeholders), each tensor an edge
+    labelled with its shape, each control dependency a dashed edge. Nodes look as
+    in the torch.fx graph's diagram."""
+    checks.instance("traced", traced, tf.Graph)
+    results = {t.op.name for t in getattr(traced, "outputs", [])}  # a FuncGraph's
+    nodes, edges, control_edges = [], [], []
+    for op in traced.get_operations():
+        if op.type == "Placeholder":
+            resource = op.outputs[0].dtype == tf.resource
+            role = "variable" if resource else "input"
+        else:
+            role = "output" if op.name in results else "operation"
+        nodes.append((op.name, f"{op.type}\\n{op.name}", role))
+        edges += [(t.op.name, op.name, _tensor_text(t)) for t in op.inputs]
+        control_edges += [(before.name, op.name) for before in op.control_inputs]
+    return graphs.draw(nodes, edges, control_edges)
 
 
 # ------------------------------------------------------------- the layer catalogue

@@ -1,9 +1,10 @@
-"""Computational graphs in PyTorch: the model and helpers of the chapter
+"""Computational graphs in PyTorch: the models and helpers of the chapter
 "Computational graphs: Sequential, Functional, subclassing".
 
-Mirrors `nnbook.tf.graphs` name for name, in the same order. Keras has one name more,
-`build_functional_model`: PyTorch has no Functional API. Shapes in comments: B is the
-batch size, D the width of both towers.
+Mirrors `nnbook.tf.graphs` name for name, in the same order. Keras builds its two
+functional models with `build_main_aux_model` and `build_functional_model`, which
+PyTorch, without a Functional API, writes as modules: `MainAuxModel`, `TwoTowerModel`.
+Shapes in comments: B is the batch size, D the width of both towers.
 """
 
 from __future__ import annotations
@@ -11,26 +12,54 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.fx
+import torch.nn.functional as F
 from torch import nn
 
-from nnbook import catalogue, checks
-from nnbook.graphs import TwoTowerConfig  # shared by both frameworks
+import nnbook.torch
+from nnbook import catalogue, checks, graphs
+from nnbook.graphs import MainAuxConfig, TwoTowerConfig  # shared by both frameworks
 
 __all__ = [
+    "MainAuxConfig",
     "TwoTowerConfig",
+    "MainAuxModel",
     "TwoTowerModel",
     "load_numpy_weights",
+    "train_main_aux",
+    "graph_diagram",
     "catalogue_layer",
     "measure_layer",
 ]
 
 
-# --------------------------------------------------- a two-input, two-output model
+# -------------------------------------------------- two-input, two-output models
 
 
 @torch.fx.wrap  # torch.fx records the check as one call instead of tracing into it
 def _check_input(name: str, x, width: int) -> None:
     checks.shape(name, x, ("B", width), kind=torch.is_tensor, what="a tensor of shape")
+
+
+class MainAuxModel(nn.Module):
+    """The Keras notes' two-input, two-output model: a main and an auxiliary input,
+    concatenated, read by two linear heads, a main output and an auxiliary one."""
+
+    def __init__(self, config: MainAuxConfig | None = None):
+        super().__init__()
+        config = MainAuxConfig() if config is None else config
+        self.config = config = checks.instance("config", config, MainAuxConfig)
+        both = config.d_main + config.d_aux
+        self.main_output = nn.Linear(both, config.d_main_out)
+        self.aux_output = nn.Linear(both, config.d_aux_out)
+
+    def forward(self, main_input: torch.Tensor, aux_input: torch.Tensor) -> dict:
+        _check_input("main_input", main_input, self.config.d_main)
+        _check_input("aux_input", aux_input, self.config.d_aux)
+        both = torch.cat([main_input, aux_input], dim=-1)  # (B, d_main + d_aux)
+        return {
+            "main_output": self.main_output(both),
+            "aux_output": self.aux_output(both),
+        }
 
 
 class TwoTowerModel(nn.Module):
@@ -59,13 +88,13 @@ class TwoTowerModel(nn.Module):
         return {"category": category, "score": score}
 
 
-_LAYERS = ("query_proj", "item_proj", "shared", "category")
-
-
-def load_numpy_weights(model: TwoTowerModel, weights: dict) -> None:
-    """Copy NumPy weights into the model: "<layer>.kernel" (in, out) and "<layer>.bias"
-    for y = x @ kernel + bias. nn.Linear stores the kernel transposed, (out, in)."""
-    expected = {f"{layer}.{part}" for layer in _LAYERS for part in ("kernel", "bias")}
+def load_numpy_weights(model: nn.Module, weights: dict) -> None:
+    """Copy NumPy weights into the model's linear layers: "<layer>.kernel" (in, out)
+    and "<layer>.bias" for y = x @ kernel + bias, one pair for each layer, named as
+    the model names it. nn.Linear stores the kernel transposed, (out, in)."""
+    checks.instance("model", model, (MainAuxModel, TwoTowerModel))
+    linears = {n: m for n, m in model.named_children() if isinstance(m, nn.Linear)}
+    expected = {f"{layer}.{part}" for layer in linears for part in ("kernel", "bias")}
     checks.require(
         "weights",
         isinstance(weights, dict) and set(weights) == expected,
@@ -73,8 +102,7 @@ def load_numpy_weights(model: TwoTowerModel, weights: dict) -> None:
         repr(sorted(weights) if isinstance(weights, dict) else weights),
     )
     with torch.no_grad():
-        for layer in _LAYERS:
-            linear = getattr(model, layer)
+        for layer, linear in linears.items():
             for part, target in [("kernel", linear.weight.T), ("bias", linear.bias)]:
                 value = checks.array(
                     f"weights['{layer}.{part}']",
@@ -83,6 +111,90 @@ def load_numpy_weights(model: TwoTowerModel, weights: dict) -> None:
                     what="shape",
                 )
                 target.copy_(torch.from_numpy(value))  # .T is a view: fills weight
+
+
+def train_main_aux(
+    model: MainAuxModel,
+    inputs: dict,
+    targets: dict,
+    steps: int,
+    learning_rate: float,
+    aux_weight: float,
+    device: torch.device | None = None,
+) -> list[float]:
+    """Full-batch gradient descent on the main output's mean squared error plus
+    `aux_weight` times the auxiliary output's, what Keras' compile(loss=...,
+    loss_weights=...) and fit do. `inputs` and `targets` are dicts of arrays keyed by
+    the model's input and output names. Returns each step's loss, before its update."""
+    checks.instance("model", model, MainAuxModel)
+    steps = checks.positive_int("steps", steps)
+    learning_rate = checks.positive_float("learning_rate", learning_rate)
+    aux_weight = checks.non_negative_number("aux_weight", aux_weight)
+    for name, value, keys in [
+        ("inputs", inputs, {"main_input", "aux_input"}),
+        ("targets", targets, {"main_output", "aux_output"}),
+    ]:
+        got = sorted(value) if isinstance(value, dict) else value
+        checks.require(
+            name,
+            isinstance(value, dict) and set(value) == keys,
+            f"a dict with the keys {sorted(keys)}",
+            repr(got),
+        )
+    config = model.config
+    for name, width in [
+        ("main_output", config.d_main_out),
+        ("aux_output", config.d_aux_out),
+    ]:
+        checks.array(f"targets['{name}']", np.asarray(targets[name]), ("B", width))
+    device = nnbook.torch.device() if device is None else torch.device(device)
+    model.to(device)
+
+    def tensor(value):
+        return torch.as_tensor(np.asarray(value, dtype=np.float32), device=device)
+
+    main_input, aux_input = tensor(inputs["main_input"]), tensor(inputs["aux_input"])
+    main_target, aux_target = (
+        tensor(targets["main_output"]),
+        tensor(targets["aux_output"]),
+    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
+    losses = []
+    for _ in range(steps):
+        out = model(main_input, aux_input)
+        loss = F.mse_loss(out["main_output"], main_target) + aux_weight * F.mse_loss(
+            out["aux_output"], aux_target
+        )
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+# --------------------------------------------------------------- drawing a graph
+
+_FX_ROLES = {"placeholder": "input", "get_attr": "variable", "output": "output"}
+
+
+def graph_diagram(traced: torch.fx.GraphModule):
+    """A torch.fx graph drawn with graphviz: each node (input, parameter, call,
+    output) a box, each edge a value passed on, labelled with its shape where
+    ShapeProp has noted one. Nodes look as in the TensorFlow graph's diagram."""
+    checks.instance("traced", traced, torch.fx.GraphModule)
+    nodes, edges = [], []
+    for node in traced.graph.nodes:
+        if node.op == "call_module":  # the layer's class says more than its name
+            calls = type(traced.get_submodule(node.target)).__name__
+        else:
+            calls = getattr(node.target, "__name__", str(node.target))
+        label = node.name if node.op in _FX_ROLES else f"{calls}\\n{node.name}"
+        nodes.append((node.name, label, _FX_ROLES.get(node.op, "operation")))
+        for parent in node.all_input_nodes:
+            meta = parent.meta.get("tensor_meta")
+            shape = str(tuple(meta.shape)) if hasattr(meta, "shape") else ""
+            edges.append((parent.name, node.name, shape))
+    return graphs.draw(nodes, edges)
 
 
 # ------------------------------------------------------------- the layer catalogue

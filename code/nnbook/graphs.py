@@ -11,9 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from nnbook import checks
 
-__all__ = ["MainAuxConfig", "TwoTowerConfig", "NODE_STYLES", "draw"]
+__all__ = [
+    "MainAuxConfig",
+    "TwoTowerConfig",
+    "NODE_STYLES",
+    "check_main_aux_training",
+    "draw",
+]
 
 
 @dataclass
@@ -26,6 +34,38 @@ class MainAuxConfig:
     def __post_init__(self):
         for name in ("d_main", "d_aux", "d_main_out", "d_aux_out"):
             setattr(self, name, checks.positive_int(name, getattr(self, name)))
+
+
+def check_main_aux_training(
+    inputs, targets, steps, learning_rate, aux_weight, widths: dict[str, int]
+) -> tuple[dict, int, float, float]:
+    """The arguments of both frameworks' `train_main_aux`, checked in one place:
+    `inputs` and `targets` dicts keyed by the model's input and output names, each
+    target (B, widths[name]). Returns the targets as float32 arrays, then `steps`,
+    `learning_rate` and `aux_weight`."""
+    steps = checks.positive_int("steps", steps)
+    learning_rate = checks.positive_float("learning_rate", learning_rate)
+    aux_weight = checks.non_negative_number("aux_weight", aux_weight)
+    for name, value, keys in [
+        ("inputs", inputs, {"main_input", "aux_input"}),
+        ("targets", targets, {"main_output", "aux_output"}),
+    ]:
+        got = sorted(value) if isinstance(value, dict) else value
+        checks.require(
+            name,
+            isinstance(value, dict) and set(value) == keys,
+            f"a dict with the keys {sorted(keys)}",
+            repr(got),
+        )
+    targets = {
+        name: checks.array(
+            f"targets['{name}']",
+            np.asarray(value, dtype=np.float32),
+            ("B", widths[name]),
+        )
+        for name, value in targets.items()
+    }
+    return targets, steps, learning_rate, aux_weight
 
 
 @dataclass

@@ -166,29 +166,10 @@ def train_main_aux(
         "a model from build_main_aux_model",
         f"outputs {outputs}",
     )
-    steps = checks.positive_int("steps", steps)
-    learning_rate = checks.positive_float("learning_rate", learning_rate)
-    aux_weight = checks.non_negative_number("aux_weight", aux_weight)
-    for name, value, keys in [
-        ("inputs", inputs, {"main_input", "aux_input"}),
-        ("targets", targets, {"main_output", "aux_output"}),
-    ]:
-        got = sorted(value) if isinstance(value, dict) else value
-        checks.require(
-            name,
-            isinstance(value, dict) and set(value) == keys,
-            f"a dict with the keys {sorted(keys)}",
-            repr(got),
-        )
-    widths = {d.name: d.units for d in model.layers if d.name in targets}
-    targets = {  # float32 (B, width) arrays, checked as the inputs are by the model
-        name: checks.array(
-            f"targets['{name}']",
-            np.asarray(value, dtype=np.float32),
-            ("B", widths[name]),
-        )
-        for name, value in targets.items()
-    }
+    widths = {d.name: d.units for d in model.layers if d.name in outputs}
+    targets, steps, learning_rate, aux_weight = graphs.check_main_aux_training(
+        inputs, targets, steps, learning_rate, aux_weight, widths
+    )
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate),
         loss={"main_output": "mse", "aux_output": "mse"},

@@ -127,26 +127,11 @@ def train_main_aux(
     loss_weights=...) and fit do. `inputs` and `targets` are dicts of arrays keyed by
     the model's input and output names. Returns each step's loss, before its update."""
     checks.instance("model", model, MainAuxModel)
-    steps = checks.positive_int("steps", steps)
-    learning_rate = checks.positive_float("learning_rate", learning_rate)
-    aux_weight = checks.non_negative_number("aux_weight", aux_weight)
-    for name, value, keys in [
-        ("inputs", inputs, {"main_input", "aux_input"}),
-        ("targets", targets, {"main_output", "aux_output"}),
-    ]:
-        got = sorted(value) if isinstance(value, dict) else value
-        checks.require(
-            name,
-            isinstance(value, dict) and set(value) == keys,
-            f"a dict with the keys {sorted(keys)}",
-            repr(got),
-        )
     config = model.config
-    for name, width in [
-        ("main_output", config.d_main_out),
-        ("aux_output", config.d_aux_out),
-    ]:
-        checks.array(f"targets['{name}']", np.asarray(targets[name]), ("B", width))
+    widths = {"main_output": config.d_main_out, "aux_output": config.d_aux_out}
+    targets, steps, learning_rate, aux_weight = graphs.check_main_aux_training(
+        inputs, targets, steps, learning_rate, aux_weight, widths
+    )
     device = nnbook.torch.device() if device is None else torch.device(device)
     model.to(device)
 

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from nnbook import plots, recurrent
+from nnbook.seeding import seed_everything
 from nnbook.tf import recurrent as K
 from nnbook.torch import recurrent as T
 from helpers import rand
@@ -129,6 +130,46 @@ def test_classifiers_use_the_built_in_layers_of_their_framework():
     assert isinstance(T.SequenceClassifier("rnn").recurrent, nn.RNN)
     assert isinstance(K.SequenceClassifier("lstm").recurrent, keras.layers.LSTM)
     assert isinstance(K.SequenceClassifier("rnn").recurrent, keras.layers.SimpleRNN)
+
+
+@pytest.mark.parametrize("framework", [T, K], ids=["torch", "tf"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_a_from_scratch_copy_computes_what_its_built_in_twin_computes(framework, cell):
+    builtin = framework.SequenceClassifier(cell, vocab_size=5, embed_dim=4, hidden_size=H)
+    if cell == "lstm":  # the chapter's gate initialisation travels with the copy
+        framework.set_gate_biases(builtin.recurrent, forget_bias=5.0, input_bias=-5.0)
+    ours = framework.from_scratch_copy(builtin)
+    assert ours.from_scratch and type(ours.recurrent) is (framework.LSTM if cell == "lstm" else framework.VanillaRNN)
+    tokens, labels = recurrent.first_token_task(6, length=STEPS, vocab_size=5)
+    if framework is T:
+        with torch.no_grad():
+            pair = [m(torch.from_numpy(tokens)).numpy() for m in (builtin, ours)]
+    else:
+        pair = [m(tokens).numpy() for m in (builtin, ours)]
+    np.testing.assert_allclose(*pair, atol=ATOL)
+    norms = [framework.input_gradient_norms(m, tokens, labels) for m in (builtin, ours)]
+    np.testing.assert_allclose(*norms, rtol=1e-10)  # float64: the same function
+
+
+@pytest.mark.parametrize("framework", [T, K], ids=["torch", "tf"])
+def test_a_from_scratch_copy_trains_like_its_built_in_twin(framework):
+    test = recurrent.first_token_task(50, length=8, vocab_size=4)
+    losses = []
+    for from_scratch in (False, True):
+        seed_everything(0)
+        model = framework.SequenceClassifier("lstm", vocab_size=4, embed_dim=8, hidden_size=16)
+        model = framework.from_scratch_copy(model) if from_scratch else model
+        batches = recurrent.training_batches(20, 16, length=8, vocab_size=4)
+        losses.append(framework.fit_sequence_classifier(model, batches, test, eval_every=20).step_loss)
+    np.testing.assert_allclose(*losses, atol=1e-5)  # 20 Adam steps: float32 rounding only
+
+
+def test_keras_from_scratch_classifier_is_recreated_from_its_config():
+    model = K.from_scratch_copy(K.SequenceClassifier("rnn", vocab_size=4, embed_dim=3, hidden_size=5))
+    again = K.SequenceClassifier.from_config(model.get_config())
+    assert again.from_scratch and isinstance(again.recurrent, K.VanillaRNN)
+    float64 = K.SequenceClassifier.from_config({**model.get_config(), "dtype": "float64"})
+    assert {w.dtype for w in float64.weights} == {"float64"}  # our cells follow the model's dtype
 
 
 # --------------------------------------------------------------------------- PyTorch and TensorFlow agree
@@ -286,6 +327,9 @@ def test_keras_evaluation_is_compiled_once_per_model_and_not_traced_again():
         (lambda L: L.SequenceClassifier("lstm", hidden_size=0), "hidden_size"),
         (lambda L: L.SequenceClassifier("lstm", vocab_size=-1), "vocab_size"),
         (lambda L: L.SequenceClassifier("rnn", embed_dim=0), "embed_dim"),
+        (lambda L: L.SequenceClassifier("rnn", from_scratch="yes"), "from_scratch"),
+        (lambda L: L.from_scratch_copy(L.SequenceClassifier("rnn", from_scratch=True)), "model"),
+        (lambda L: L.from_scratch_copy(L.LSTM(C, H)), "model"),
     ],
 )
 def test_bad_arguments_raise_value_error_naming_the_argument(framework, make, argument):
@@ -393,6 +437,19 @@ def test_sequence_training_draws_loss_and_accuracy_with_a_chance_line():
     assert any(np.allclose(line.get_ydata(), 12.5) for line in acc_ax.get_lines())
     with pytest.raises(ValueError, match="^runs: expected"):
         plots.sequence_training({"a": ([1.0], [0, 1], [0.1])})
+    matplotlib.pyplot.close("all")
+
+
+def test_sequence_training_draws_a_twin_dashed_in_the_colour_of_the_run_it_repeats():
+    run = ([2.0, 1.0, 0.5], [0, 2], [0.1, 0.9])
+    fig = plots.sequence_training({"a": run, "b": run, "a again": run}, twins={"a again": "a"})
+    for ax in fig.axes:
+        a, b, again = ax.get_lines()[:3]
+        assert again.get_linestyle() == "--" and a.get_linestyle() == b.get_linestyle() == "-"
+        assert again.get_color() == a.get_color() != b.get_color()
+    for twins in ({"c": "a"}, {"a again": "c"}, {"a again": "b", "b": "a"}):
+        with pytest.raises(ValueError, match="^twins: expected"):
+            plots.sequence_training({"a": run, "b": run, "a again": run}, twins=twins)
     matplotlib.pyplot.close("all")
 
 

@@ -80,21 +80,29 @@ def loss_and_accuracy(
     xlabel: str,
     marker: str | None,
     title: str,
+    twins: Mapping[str, str] | None = None,
 ) -> tuple[Figure, Axes]:
     """Two panels for checked runs `{label: (step_loss, x, accuracy)}`: the training
     loss per step (a running mean over `smooth` steps, as single batches are noisy),
-    and the test accuracy (in %) at each x, labelled `xlabel`.
+    and the test accuracy (in %) at each x, labelled `xlabel`. A run named in `twins`
+    `{label: label of its twin}` is drawn dashed in its twin's colour, so that a run
+    expected to repeat another shows where it does and where it does not.
 
     Returns the figure and the accuracy panel, on which a chapter adds what only it
     needs (whole epochs on the x axis, a chance level)."""
     fig, (left, right) = subplots(1, 2, figsize=(2 * FIGSIZE[0], FIGSIZE[1] + 0.5))
-    for i, (label, (loss, x, accuracy)) in enumerate(runs.items()):
+    twins = dict(twins or {})
+    solid = [label for label in runs if label not in twins]
+    for label, (loss, x, accuracy) in runs.items():
+        i = solid.index(twins.get(label, label))
+        style = "--" if label in twins else "-"
         window = min(smooth, loss.size)
         smoothed = np.convolve(loss, np.ones(window) / window, mode="valid")
         left.plot(
             np.arange(window, loss.size + 1),
             smoothed,
             linewidth=1.3,
+            linestyle=style,
             color=color(i),
             label=label,
         )
@@ -104,6 +112,7 @@ def loss_and_accuracy(
             marker=marker,
             markersize=4,
             linewidth=1.5,
+            linestyle=style,
             color=color(i),
             label=label,
         )

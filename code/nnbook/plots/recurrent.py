@@ -28,14 +28,23 @@ def sequence_training(
     chance: float | None = None,
     smooth: int = 1,
     title: str = "",
+    twins: Mapping[str, str] | None = None,
 ) -> Figure:
     """Two panels for runs `{label: (step_loss, eval_steps, test_accuracy)}`: the
     training loss per step (a running mean over `smooth` steps), and the test accuracy
     (in %) at each evaluated step, with a dotted line at `chance` (a fraction) when
-    given."""
+    given. `twins` `{label: label}` draws a run dashed in the colour of the run it
+    should repeat (a from-scratch model and its built-in twin)."""
     if not runs:
         raise ValueError("runs: expected at least one labelled run, got none")
     smooth = checks.positive_int("smooth", smooth)
+    for label, twin in (twins or {}).items():
+        checks.require(
+            "twins",
+            label in runs and twin in runs and twin not in (twins or {}),
+            "{label: twin} pairs of run labels, each twin a run not itself a twin",
+            f"{label!r}: {twin!r}",
+        )
     checked = {}
     for label, (loss, steps, accuracy) in runs.items():
         loss, steps, accuracy = (
@@ -54,7 +63,12 @@ def sequence_training(
             )
         checked[label] = (loss, steps, accuracy)
     fig, right = loss_and_accuracy(
-        checked, smooth=smooth, xlabel="training step", marker=None, title=title
+        checked,
+        smooth=smooth,
+        xlabel="training step",
+        marker=None,
+        title=title,
+        twins=twins,
     )
     right.set_ylim(0, 103)
     if chance is not None:

@@ -22,6 +22,7 @@ __all__ = [
     "load_builtin",
     "set_gate_biases",
     "SequenceClassifier",
+    "from_scratch_copy",
     "evaluate",
     "fit_sequence_classifier",
     "input_gradient_norms",
@@ -50,7 +51,8 @@ def _unit_forget_bias(shape, dtype=None):
     # keras.layers.LSTM's default bias: 0 for the gates i, c, o and 1 for the forget
     # gate f
     H = shape[0] // 4
-    return tf.concat([tf.zeros(H), tf.ones(H), tf.zeros(2 * H)], axis=0)
+    dtype = dtype or "float32"
+    return tf.concat([tf.zeros(H, dtype), tf.ones(H, dtype), tf.zeros(2 * H, dtype)], 0)
 
 
 # ------------------------------------------------------------ the cells, unrolled
@@ -67,9 +69,15 @@ class VanillaRNN(keras.layers.Layer):
         self.hidden_size = hidden_size = checks.positive_int("hidden_size", hidden_size)
         # SimpleRNN's defaults: Glorot-uniform kernel, orthogonal recurrent kernel,
         # zero bias
-        self.ih = keras.layers.Dense(hidden_size, name="ih")  # W_x (C, H), b (H,)
+        self.ih = keras.layers.Dense(  # W_x (C, H), b (H,)
+            hidden_size, dtype=self.dtype_policy, name="ih"
+        )
         self.hh = keras.layers.Dense(  # W_h (H, H), no bias: Keras has one
-            hidden_size, use_bias=False, kernel_initializer="orthogonal", name="hh"
+            hidden_size,
+            use_bias=False,
+            kernel_initializer="orthogonal",
+            dtype=self.dtype_policy,
+            name="hh",
         )
         self.build((None, None, input_size))  # C is known: weights now, as in PyTorch
 
@@ -83,10 +91,13 @@ class VanillaRNN(keras.layers.Layer):
         return super().__call__(x, *args, **kwargs)
 
     def call(self, x: tf.Tensor):  # (B, T, C) -> (B, T, H), (B, H)
-        h = tf.zeros((tf.shape(x)[0], self.hidden_size))  # h_{-1} = 0: (B, H)
+        # x_t W_x + b for every t in one call: T tensors (B, H); unstack, not
+        # x_terms[:, t], whose gradient would fill a (B, T, H) tensor per step
+        x_terms = tf.unstack(self.ih(x), axis=1)
+        h = tf.zeros((tf.shape(x)[0], self.hidden_size), x.dtype)  # h_{-1} = 0: (B, H)
         outputs = []
-        for t in range(x.shape[1]):  # in order: h_t needs h_{t-1}
-            h = tf.tanh(self.ih(x[:, t]) + self.hh(h))  # (B, H)
+        for x_term in x_terms:  # in order: h_t needs h_{t-1}
+            h = tf.tanh(x_term + self.hh(h))  # (B, H)
             outputs.append(h)
         return tf.stack(outputs, axis=1), h  # every h_t (B, T, H), the last (B, H)
 
@@ -111,10 +122,17 @@ class LSTM(keras.layers.Layer):
         # LSTM's defaults: Glorot-uniform kernel, orthogonal recurrent kernel,
         # forget-gate bias 1
         self.ih = keras.layers.Dense(  # W_x (C, 4H), b (4H,)
-            4 * hidden_size, bias_initializer=_unit_forget_bias, name="ih"
+            4 * hidden_size,
+            bias_initializer=_unit_forget_bias,
+            dtype=self.dtype_policy,
+            name="ih",
         )
         self.hh = keras.layers.Dense(  # W_h (H, 4H), no bias: Keras has one
-            4 * hidden_size, use_bias=False, kernel_initializer="orthogonal", name="hh"
+            4 * hidden_size,
+            use_bias=False,
+            kernel_initializer="orthogonal",
+            dtype=self.dtype_policy,
+            name="hh",
         )
         self.build((None, None, input_size))
 
@@ -128,11 +146,12 @@ class LSTM(keras.layers.Layer):
         return super().__call__(x, *args, **kwargs)
 
     def call(self, x: tf.Tensor):  # (B, T, C) -> (B, T, H), ((B, H), (B, H))
-        h = tf.zeros((tf.shape(x)[0], self.hidden_size))  # h_{-1} = 0: (B, H)
-        c = tf.zeros((tf.shape(x)[0], self.hidden_size))  # c_{-1} = 0: (B, H)
+        x_terms = tf.unstack(self.ih(x), axis=1)  # x_t W_x + b: T tensors (B, 4H)
+        h = tf.zeros((tf.shape(x)[0], self.hidden_size), x.dtype)  # h_{-1} = 0: (B, H)
+        c = tf.zeros((tf.shape(x)[0], self.hidden_size), x.dtype)  # c_{-1} = 0: (B, H)
         outputs = []
-        for t in range(x.shape[1]):
-            gates = self.ih(x[:, t]) + self.hh(h)  # (B, 4H)
+        for x_term in x_terms:
+            gates = x_term + self.hh(h)  # (B, 4H)
             i, f, g, o = tf.split(gates, 4, axis=-1)  # each (B, H)
             i, f, o = tf.sigmoid(i), tf.sigmoid(f), tf.sigmoid(o)  # in (0, 1)
             g = tf.tanh(g)  # the candidate, in (-1, 1)
@@ -215,8 +234,9 @@ def set_gate_biases(
 
 @keras.saving.register_keras_serializable(package="nnbook")
 class SequenceClassifier(keras.Model):
-    """Tokens -> embedding -> SimpleRNN or LSTM (the built-in kernels) -> a dense
-    layer on the last hidden state."""
+    """Tokens -> embedding -> a recurrent layer -> a dense layer on the last hidden
+    state. The recurrent layer is SimpleRNN or LSTM (the built-in kernels), or with
+    `from_scratch=True` our VanillaRNN or LSTM above, unrolled in Python."""
 
     def __init__(
         self,
@@ -224,6 +244,7 @@ class SequenceClassifier(keras.Model):
         vocab_size: int = 8,
         embed_dim: int = 16,
         hidden_size: int = 64,
+        from_scratch: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -231,6 +252,7 @@ class SequenceClassifier(keras.Model):
         self.vocab_size = vocab_size = checks.positive_int("vocab_size", vocab_size)
         self.embed_dim = embed_dim = checks.positive_int("embed_dim", embed_dim)
         self.hidden_size = hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.from_scratch = checks.boolean("from_scratch", from_scratch)
         normal = keras.initializers.RandomNormal(stddev=1.0)  # as in nn.Embedding
         self.embedding = keras.layers.Embedding(  # embeddings (V, E) ~ N(0, 1)
             vocab_size,
@@ -239,13 +261,20 @@ class SequenceClassifier(keras.Model):
             dtype=self.dtype_policy,
             name="embedding",
         )
-        layer = keras.layers.LSTM if cell == "lstm" else keras.layers.SimpleRNN
-        self.recurrent = layer(  # (B, T, E) -> (B, T, H)
-            hidden_size,
-            return_sequences=True,
-            dtype=self.dtype_policy,
-            name="recurrent",
-        )
+        if from_scratch:
+            layer = LSTM if cell == "lstm" else VanillaRNN
+            self.recurrent = layer(  # (B, T, E) -> (B, T, H), the last state
+                embed_dim, hidden_size, dtype=self.dtype_policy, name="recurrent"
+            )
+        else:
+            layer = keras.layers.LSTM if cell == "lstm" else keras.layers.SimpleRNN
+            self.recurrent = layer(  # (B, T, E) -> (B, T, H), the last state
+                hidden_size,
+                return_sequences=True,
+                return_state=True,
+                dtype=self.dtype_policy,
+                name="recurrent",
+            )
         self.head = keras.layers.Dense(  # (B, H) -> (B, V)
             vocab_size, dtype=self.dtype_policy, name="head"
         )
@@ -253,7 +282,8 @@ class SequenceClassifier(keras.Model):
 
     def build(self, input_shape) -> None:
         self.embedding.build((None, None))
-        self.recurrent.build((None, None, self.embed_dim))
+        if not self.recurrent.built:  # our cells build themselves when made
+            self.recurrent.build((None, None, self.embed_dim))
         self.head.build((None, self.hidden_size))
 
     def __call__(self, tokens, *args, **kwargs):
@@ -265,7 +295,7 @@ class SequenceClassifier(keras.Model):
         return self.classify(self.embedding(tokens))
 
     def classify(self, x: tf.Tensor) -> tf.Tensor:  # (B, T, E) -> (B, V)
-        outputs = self.recurrent(x)  # (B, T, H)
+        outputs = self.recurrent(x)[0]  # (B, T, H)
         return self.head(outputs[:, -1])  # the label is read from the last hidden state
 
     def get_config(self) -> dict:
@@ -275,7 +305,30 @@ class SequenceClassifier(keras.Model):
             "vocab_size": self.vocab_size,
             "embed_dim": self.embed_dim,
             "hidden_size": self.hidden_size,
+            "from_scratch": self.from_scratch,
         }
+
+
+def from_scratch_copy(model: SequenceClassifier) -> SequenceClassifier:
+    """The same classifier, weights included, with our unrolled cell in place of the
+    built-in layer: the two compute the same function."""
+    checks.require(
+        "model",
+        isinstance(model, SequenceClassifier) and not model.from_scratch,
+        "a SequenceClassifier with a built-in recurrent layer",
+        repr(model),
+    )
+    copy_ = SequenceClassifier(
+        model.cell,
+        model.vocab_size,
+        model.embed_dim,
+        model.hidden_size,
+        from_scratch=True,
+    )
+    copy_.embedding.set_weights(model.embedding.get_weights())
+    load_builtin(copy_.recurrent, model.recurrent)
+    copy_.head.set_weights(model.head.get_weights())
+    return copy_
 
 
 def evaluate(

@@ -26,6 +26,7 @@ __all__ = [
     "load_builtin",
     "set_gate_biases",
     "SequenceClassifier",
+    "from_scratch_copy",
     "evaluate",
     "fit_sequence_classifier",
     "input_gradient_norms",
@@ -69,10 +70,13 @@ class VanillaRNN(nn.Module):
 
     def forward(self, x: torch.Tensor):  # (B, T, C) -> (B, T, H), (B, H)
         _check_sequence(x, self.input_size)
+        # W_ih x_t + b_ih for every t in one call: T tensors (B, H); unbind, not
+        # x_terms[:, t], whose backward would fill a (B, T, H) tensor per step
+        x_terms = self.ih(x).unbind(dim=1)
         h = x.new_zeros(x.shape[0], self.hidden_size)  # h_{-1} = 0: (B, H)
         outputs = []
-        for t in range(x.shape[1]):  # in order: h_t needs h_{t-1}
-            h = torch.tanh(self.ih(x[:, t]) + self.hh(h))  # (B, H)
+        for x_term in x_terms:  # in order: h_t needs h_{t-1}
+            h = torch.tanh(x_term + self.hh(h))  # (B, H)
             outputs.append(h)
         return torch.stack(outputs, dim=1), h  # every h_t (B, T, H), the last (B, H)
 
@@ -92,11 +96,12 @@ class LSTM(nn.Module):
 
     def forward(self, x: torch.Tensor):  # (B, T, C) -> (B, T, H), ((B, H), (B, H))
         _check_sequence(x, self.input_size)
+        x_terms = self.ih(x).unbind(dim=1)  # W_ih x_t + b_ih: T tensors (B, 4H)
         h = x.new_zeros(x.shape[0], self.hidden_size)  # h_{-1} = 0: (B, H)
         c = x.new_zeros(x.shape[0], self.hidden_size)  # c_{-1} = 0: (B, H)
         outputs = []
-        for t in range(x.shape[1]):
-            gates = self.ih(x[:, t]) + self.hh(h)  # (B, 4H)
+        for x_term in x_terms:
+            gates = x_term + self.hh(h)  # (B, 4H)
             i, f, g, o = gates.chunk(4, dim=-1)  # each (B, H)
             i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)  # in (0, 1)
             g = torch.tanh(g)  # the candidate, in (-1, 1)
@@ -178,8 +183,9 @@ def set_gate_biases(
 
 
 class SequenceClassifier(nn.Module):
-    """Tokens -> embedding -> nn.RNN or nn.LSTM (the built-in kernels) -> a linear
-    layer on the last hidden state."""
+    """Tokens -> embedding -> a recurrent layer -> a linear layer on the last hidden
+    state. The recurrent layer is nn.RNN or nn.LSTM (the built-in kernels), or with
+    `from_scratch=True` our VanillaRNN or LSTM above, unrolled in Python."""
 
     def __init__(
         self,
@@ -187,16 +193,22 @@ class SequenceClassifier(nn.Module):
         vocab_size: int = 8,
         embed_dim: int = 16,
         hidden_size: int = 64,
+        from_scratch: bool = False,
     ):
         super().__init__()
         self.cell = cell = checks.one_of("cell", cell, ["rnn", "lstm"])
         vocab_size = checks.positive_int("vocab_size", vocab_size)
         embed_dim = checks.positive_int("embed_dim", embed_dim)
         hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.from_scratch = checks.boolean("from_scratch", from_scratch)
         self.embedding = nn.Embedding(vocab_size, embed_dim)  # weight (V, E) ~ N(0, 1)
-        layer = nn.LSTM if cell == "lstm" else nn.RNN
-        # (B, T, E) -> (B, T, H)
-        self.recurrent = layer(embed_dim, hidden_size, batch_first=True)
+        if from_scratch:
+            layer = LSTM if cell == "lstm" else VanillaRNN
+            self.recurrent = layer(embed_dim, hidden_size)  # (B, T, E) -> (B, T, H)
+        else:
+            layer = nn.LSTM if cell == "lstm" else nn.RNN
+            # (B, T, E) -> (B, T, H)
+            self.recurrent = layer(embed_dim, hidden_size, batch_first=True)
         self.head = nn.Linear(hidden_size, vocab_size)  # (B, H) -> (B, V)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, V)
@@ -206,6 +218,29 @@ class SequenceClassifier(nn.Module):
     def classify(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, E) -> (B, V)
         outputs, _ = self.recurrent(x)  # (B, T, H)
         return self.head(outputs[:, -1])  # the label is read from the last hidden state
+
+
+def from_scratch_copy(model: SequenceClassifier) -> SequenceClassifier:
+    """The same classifier, weights included, with our unrolled cell in place of the
+    built-in layer: the two compute the same function."""
+    checks.require(
+        "model",
+        isinstance(model, SequenceClassifier) and not model.from_scratch,
+        "a SequenceClassifier with a built-in recurrent layer",
+        repr(model),
+    )
+    builtin = model.recurrent
+    copy_ = SequenceClassifier(
+        model.cell,
+        model.embedding.num_embeddings,
+        model.embedding.embedding_dim,
+        builtin.hidden_size,
+        from_scratch=True,
+    )
+    copy_.embedding.load_state_dict(model.embedding.state_dict())
+    load_builtin(copy_.recurrent, builtin)
+    copy_.head.load_state_dict(model.head.state_dict())
+    return copy_.to(next(model.parameters()).device)
 
 
 @torch.no_grad()

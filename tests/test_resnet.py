@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from nnbook import plots
-from nnbook.resnet import CifarResNetConfig, gradient_regime
+from nnbook.resnet import STANDARD_ERRORS, CifarResNetConfig, compare_runs, gradient_regime
 from nnbook.tf import resnet as K
 from nnbook.torch import resnet as T
 from helpers import rand
@@ -486,6 +486,90 @@ def test_gradient_norms_rejects_empty_flat_or_non_positive_norms(norms):
 def test_gradient_norms_wants_one_region_caption_more_than_boundaries():
     with pytest.raises(ValueError, match="^regions: expected 2 captions"):
         plots.gradient_norms({"a": [[1.0, 2.0]]}, boundaries=(1.5,), regions=("x",))
+
+
+def test_depth_curves_draws_each_runs_running_mean_and_shades_the_compared_steps():
+    runs = {"plain-20": [4.0, 2.0, 2.0, 0.0], "plain-56": [1.0, 1.0, 1.0, 1.0]}
+    fig = plots.depth_curves(runs, smooth=2, compared=2, title="t")
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    np.testing.assert_allclose(lines[0].get_xdata(), [2, 3, 4])  # the step each mean ends on
+    np.testing.assert_allclose(lines[0].get_ydata(), [3.0, 2.0, 1.0])
+    np.testing.assert_allclose(lines[1].get_ydata(), [1.0, 1.0, 1.0])
+    (shaded,) = ax.patches  # the last 2 steps, 3 and 4, edge to edge
+    assert shaded.get_x() == pytest.approx(2.5)
+    assert shaded.get_x() + shaded.get_width() == pytest.approx(4.5)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["plain-20", "plain-56"]
+    assert fig.get_suptitle() == "t"
+    matplotlib.pyplot.close("all")
+
+
+@pytest.mark.parametrize(
+    "runs, kwargs, argument",
+    [
+        ({}, {}, "step_losses"),
+        ({"a": [[1.0, 2.0]]}, {}, "step_losses"),
+        ({"a": [1.0, 2.0], "b": [1.0, 2.0, 3.0]}, {}, "step_losses"),
+        ({"a": [1.0, 2.0]}, {"compared": 3}, "compared"),
+        ({"a": [1.0, 2.0]}, {"smooth": 0}, "smooth"),
+    ],
+)
+def test_depth_curves_rejects_bad_runs_by_name(runs, kwargs, argument):
+    with pytest.raises(ValueError, match=f"^{argument}: expected"):
+        plots.depth_curves(runs, **kwargs)
+    matplotlib.pyplot.close("all")
+
+
+# --------------------------------------------------------------------------- run comparison
+
+
+def test_compare_runs_averages_the_last_steps_and_pairs_their_differences():
+    reference = np.array([9.0, 9.0, 2.0, 1.0, 3.0, 2.0])
+    run = reference + np.array([0.0, 0.0, 0.4, 0.6, 0.4, 0.6])  # differences: mean 0.5
+    c = compare_runs(reference, run, last=4)
+    assert c.reference_loss == pytest.approx(2.0) and c.loss == pytest.approx(2.5)
+    assert c.difference == pytest.approx(0.5) and c.steps == 4
+    # sample std of (0.4, 0.6, 0.4, 0.6) is sqrt(0.04 / 3); the standard error divides by 2
+    assert c.margin == pytest.approx(STANDARD_ERRORS * np.sqrt(0.04 / 3) / 2)
+    assert c.verdict == "trains worse"
+
+
+@pytest.mark.parametrize(
+    "offsets, verdict",
+    [
+        ([0.1, 0.3, 0.1, 0.3], "trains worse"),  # mean 0.2, margin 0.115
+        ([-0.1, -0.3, -0.1, -0.3], "trains better"),
+        ([0.5, -0.3, 0.4, -0.4], "trains as well"),  # mean 0.05, margin 0.48
+        ([0.0, 0.0, 0.0, 0.0], "trains as well"),
+    ],
+)
+def test_compare_runs_counts_a_difference_only_beyond_two_standard_errors(offsets, verdict):
+    reference = np.linspace(2.0, 1.0, 4)
+    assert compare_runs(reference, reference + np.array(offsets), last=4).verdict == verdict
+
+
+def test_a_batch_hard_for_both_runs_does_not_blur_the_paired_comparison():
+    # the loss of both networks jumps on the same batches; only the offset between them counts
+    batch_difficulty = np.array([0.0, 2.0, 0.0, 2.0, 0.0, 2.0])
+    reference = 1.0 + batch_difficulty
+    run = reference + np.array([0.11, 0.09, 0.1, 0.11, 0.09, 0.1])
+    assert compare_runs(reference, run, last=6).verdict == "trains worse"
+
+
+@pytest.mark.parametrize(
+    "reference, run, last, argument",
+    [
+        ([1.0, 2.0, 3.0], [1.0, 2.0], 2, "step_loss"),
+        ([1.0], [1.0], 2, "reference_step_loss"),
+        ([1, 2, 3], [1.0, 2.0, 3.0], 2, "reference_step_loss"),
+        ([[1.0, 2.0]], [1.0, 2.0], 2, "reference_step_loss"),
+        ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], 1, "last"),
+        ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], 4, "last"),
+    ],
+)
+def test_compare_runs_rejects_bad_arguments_by_name(reference, run, last, argument):
+    with pytest.raises(ValueError, match=f"^{argument}: expected"):
+        compare_runs(reference, run, last=last)
 
 
 # --------------------------------------------------------------------------- gradient regimes

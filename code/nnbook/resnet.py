@@ -1,5 +1,6 @@
 """The CIFAR ResNet's configuration, shared by both frameworks' `resnet` modules, and
-the rule that names a gradient regime, applied to both frameworks' measurements.
+the rules that name a gradient regime and the outcome of comparing two training runs,
+applied to both frameworks' measurements.
 
 `nnbook.torch.resnet` and `nnbook.tf.resnet` re-export the configuration: one
 dataclass, two implementations.
@@ -13,7 +14,14 @@ import numpy as np
 
 from nnbook import checks
 
-__all__ = ["CifarResNetConfig", "REGIMES", "gradient_regime"]
+__all__ = [
+    "CifarResNetConfig",
+    "REGIMES",
+    "gradient_regime",
+    "RUN_VERDICTS",
+    "RunComparison",
+    "compare_runs",
+]
 
 
 @dataclass
@@ -73,3 +81,61 @@ def gradient_regime(norms) -> str:
     if first_over_last > CONSTANT_WITHIN:
         return REGIMES[2]
     return REGIMES[3]
+
+
+# ------------------------------------------------- one run against another
+
+RUN_VERDICTS = ("trains worse", "trains as well", "trains better")
+STANDARD_ERRORS = 2  # how far from zero the mean difference must be to count
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """A run's training loss against a reference run's over the last steps of runs
+    on the same batches; losses in nats."""
+
+    reference_loss: float  # mean training loss over the compared steps
+    loss: float
+    difference: float  # run minus reference: positive when the run is worse
+    margin: float  # STANDARD_ERRORS standard errors of that difference
+    steps: int  # how many of the last steps are compared
+    verdict: str  # one of RUN_VERDICTS, for the run against the reference
+
+
+def compare_runs(reference_step_loss, step_loss, *, last: int) -> RunComparison:
+    """Compare the last `last` step losses of two runs that trained on the same
+    batches. Each step gives a paired difference (run minus reference, same batch);
+    the run trains worse if their mean exceeds STANDARD_ERRORS standard errors of
+    that mean, better if it falls below minus that, and as well otherwise: the
+    margin is measured from the runs themselves, not chosen."""
+    reference, run = (
+        checks.array(name, losses, ("steps",), dtype="floating", at_least={"steps": 2})
+        for name, losses in (
+            ("reference_step_loss", reference_step_loss),
+            ("step_loss", step_loss),
+        )
+    )
+    checks.require(
+        "step_loss",
+        run.shape == reference.shape,
+        f"as many steps as reference_step_loss ({len(reference)})",
+        len(run),
+    )
+    last = checks.integer("last", last, 2, len(reference))
+    paired = run[-last:].astype(float) - reference[-last:].astype(float)
+    difference = float(paired.mean())
+    margin = float(STANDARD_ERRORS * paired.std(ddof=1) / np.sqrt(last))
+    if difference > margin:
+        verdict = RUN_VERDICTS[0]
+    elif difference < -margin:
+        verdict = RUN_VERDICTS[2]
+    else:
+        verdict = RUN_VERDICTS[1]
+    return RunComparison(
+        reference_loss=float(reference[-last:].mean()),
+        loss=float(run[-last:].mean()),
+        difference=difference,
+        margin=margin,
+        steps=last,
+        verdict=verdict,
+    )

@@ -12,7 +12,7 @@ from .attention import attention_maps, band_panels
 from .convolutions import image_grid, padding_windows, ratio_curves, training_curves
 from .mlp import activations, fit_and_recovery, loss_curve, singular_values
 from .recurrent import sequence_training, time_step_norms
-from .resnets import gradient_norms
+from .resnets import depth_curves, gradient_norms
 from .transformer import char_lm_curves, head_statistics, positional_encoding
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "image_grid",
     # residual networks
     "gradient_norms",
+    "depth_curves",
     # attention (attention_maps also in the transformer)
     "band_panels",
     "attention_maps",

@@ -1,5 +1,6 @@
 """Figures of the chapter on residual networks (its learning curves are
-`training_curves`, shared with the convolutions chapter)."""
+`training_curves`, shared with the convolutions chapter; the depth comparison has one
+panel of its own, as its runs are far shorter than an epoch)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from nnbook import checks
 
 from ._common import (
     FIGSIZE,
@@ -20,7 +23,7 @@ from ._common import (
     titled,
 )
 
-__all__ = ["gradient_norms"]
+__all__ = ["gradient_norms", "depth_curves"]
 
 
 def gradient_norms(
@@ -82,4 +85,58 @@ def gradient_norms(
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     style_axes(ax)
     legend_below(fig, *ax.get_legend_handles_labels(), ncols=min(len(norms), 4))
+    return titled(fig, title)
+
+
+def depth_curves(
+    step_losses: Mapping[str, Sequence[float]],
+    *,
+    smooth: int = 1,
+    compared: int = 0,
+    title: str = "",
+) -> Figure:
+    """Training loss per step of runs on the same batches, one line per label (a
+    running mean over `smooth` steps, as single batches are noisy); the last
+    `compared` steps, where the runs are compared, are shaded."""
+    if not step_losses:
+        raise ValueError("step_losses: expected at least one labelled run, got none")
+    smooth = checks.positive_int("smooth", smooth)
+    compared = checks.non_negative_int("compared", compared)
+    fig, ax = subplots(figsize=(FIGSIZE[0] + 1.0, FIGSIZE[1] + 0.6))
+    n_steps = set()
+    for i, (label, loss) in enumerate(step_losses.items()):
+        loss = checks.array(
+            "step_losses",
+            loss,
+            ("steps",),
+            what=f"1-D losses for {label!r}",
+            non_empty=True,
+        ).astype(float)
+        n_steps.add(loss.size)
+        window = min(smooth, loss.size)
+        smoothed = np.convolve(loss, np.ones(window) / window, mode="valid")
+        ax.plot(
+            np.arange(window, loss.size + 1),
+            smoothed,
+            linewidth=1.4,
+            color=color(i),
+            label=label,
+        )
+    checks.require(
+        "step_losses", len(n_steps) == 1, "runs of equally many steps", sorted(n_steps)
+    )
+    steps = n_steps.pop()
+    checks.require(
+        "compared", compared <= steps, f"at most the runs' {steps} steps", compared
+    )
+    if compared:
+        ax.axvspan(steps - compared + 0.5, steps + 0.5, color="0.9", zorder=0)
+    ax.set(
+        xlabel="training step"
+        + (f"   (shaded: the last {compared})" if compared else ""),
+        ylabel="training loss" + (f" (mean of {smooth} steps)" if smooth > 1 else ""),
+    )
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    style_axes(ax)
+    legend_below(fig, *ax.get_legend_handles_labels(), ncols=min(len(step_losses), 4))
     return titled(fig, title)

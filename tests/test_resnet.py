@@ -504,6 +504,14 @@ def test_depth_curves_draws_each_runs_running_mean_and_shades_the_compared_steps
     matplotlib.pyplot.close("all")
 
 
+def test_depth_curves_marks_a_run_no_longer_than_the_smoothing_window():
+    (short,) = plots.depth_curves({"a": [2.0, 1.0]}, smooth=3).axes[0].get_lines()
+    np.testing.assert_allclose(short.get_ydata(), [1.5])  # the window shrinks to the run
+    (longer,) = plots.depth_curves({"a": [2.0, 1.0, 3.0]}, smooth=2).axes[0].get_lines()
+    assert short.get_marker() == "o" and longer.get_marker() == "None"
+    matplotlib.pyplot.close("all")
+
+
 @pytest.mark.parametrize(
     "runs, kwargs, argument",
     [

@@ -118,6 +118,8 @@ def depth_curves(
         ax.plot(
             np.arange(window, loss.size + 1),
             smoothed,
+            # a run no longer than the window is one point: a marker keeps it visible
+            marker="o" if smoothed.size == 1 else None,
             linewidth=1.4,
             color=color(i),
             label=label,

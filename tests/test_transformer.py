@@ -3,8 +3,8 @@ and the two frameworks against each other.
 
 Cross-framework checks load the same float32 weights into the PyTorch and the Keras model and compare logits with
 atol 1e-4: logits reach ~10 after two blocks, LayerNorm and an exact GELU each, whose float32 results differ by a
-few 1e-6 between the frameworks' kernels. PyTorch stores a linear weight as (out, in), Keras a Dense kernel as
-(in, out): copies transpose it. The embedding (V, D) has the same layout in both, and both heads reuse it.
+few 1e-6 between the frameworks' kernels. The weights travel through
+`nnbook.tf.transformer.load_torch_weights` (NumPy arrays under PyTorch's names), the function the chapter uses.
 """
 
 from __future__ import annotations
@@ -33,33 +33,15 @@ def ids(batch: int, length: int, vocab: int = SMALL.vocab_size, seed: int = 1) -
     return np.random.default_rng(seed).integers(0, vocab, size=(batch, length), dtype=np.int64)
 
 
-def copy_linear(linear: nn.Linear, dense: keras.layers.Dense) -> None:
-    dense.kernel.assign(linear.weight.detach().numpy().T)  # (out, in) -> (in, out)
-    dense.bias.assign(linear.bias.detach().numpy())
-
-
-def copy_norm(norm: nn.LayerNorm, keras_norm: keras.layers.LayerNormalization) -> None:
-    keras_norm.gamma.assign(norm.weight.detach().numpy())
-    keras_norm.beta.assign(norm.bias.detach().numpy())
-
-
 def pair(config: GPTConfig = SMALL) -> tuple[T.MiniGPT, K.MiniGPT]:
-    """A PyTorch and a Keras MiniGPT holding the same weights (the PyTorch one's, biases and norms randomised)."""
-    t, k = T.MiniGPT(config), K.MiniGPT(config)
+    """A PyTorch and a Keras MiniGPT holding the same weights (the PyTorch one's, biases and norms randomised),
+    copied by the package's own `load_torch_weights`."""
+    t = T.MiniGPT(config)
     with torch.no_grad():  # random biases and norms, so that one copied wrongly would show
         for name, p in t.named_parameters():
             if p.ndim == 1:
                 p.normal_(mean=1.0 if name.endswith("weight") else 0.0, std=0.1)
-    k.embed.embeddings.assign(t.embed.weight.detach().numpy())  # (V, D) in both
-    for tb, kb in zip(t.blocks, k.blocks):
-        copy_norm(tb.ln_1, kb.ln_1)
-        copy_norm(tb.ln_2, kb.ln_2)
-        for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            copy_linear(getattr(tb.attn, name), getattr(kb.attn, name))
-        copy_linear(tb.ffn.up, kb.ffn.up)
-        copy_linear(tb.ffn.down, kb.ffn.down)
-    copy_norm(t.ln_f, k.ln_f)
-    return t.eval(), k
+    return t.eval(), K.load_torch_weights(K.MiniGPT(config), T.numpy_weights(t))
 
 
 def torch_logits(model: T.MiniGPT, x: np.ndarray, need_weights: bool = False):
@@ -574,3 +556,108 @@ def test_keras_generation_and_attention_maps_run_in_inference_mode():
     assert np.array_equal(K.generate(model, prompt, n_new=8, seed=1), K.generate(plain, prompt, n_new=8, seed=1))
     np.testing.assert_allclose(K.final_layer_attention(model, prompt), K.final_layer_attention(plain, prompt),
                                atol=1e-6)
+
+
+# --------------------------------------------------------------------------- head classes
+
+
+def causal_rows(t: int, row) -> np.ndarray:
+    """(t, t) weights: row(i) gives query i's weights over keys 0..i."""
+    w = np.zeros((t, t))
+    for i in range(t):
+        w[i, : i + 1] = row(i)
+    return w
+
+
+def one_hot_row(i: int, key: int) -> np.ndarray:
+    r = np.zeros(i + 1)
+    r[min(max(key, 0), i)] = 1.0
+    return r
+
+
+HAND_MADE_HEADS = {  # class -> (T, T) weights that are that class and no earlier one in the rule
+    "previous-token": causal_rows(20, lambda i: one_hot_row(i, i - 1)),
+    "self": causal_rows(20, lambda i: one_hot_row(i, i)),
+    "first-token": causal_rows(20, lambda i: one_hot_row(i, 0)),
+    # equal weights on the last four keys: neither t - 1 nor t gets half
+    "local": causal_rows(20, lambda i: np.r_[np.zeros(max(i - 3, 0)), np.full(min(i + 1, 4), 1 / min(i + 1, 4))]),
+    "broad": causal_rows(20, lambda i: np.full(i + 1, 1 / (i + 1))),
+    # all the weight 8 keys back (or on key 0 for the first 8 queries... split with the query itself)
+    "long-range": causal_rows(20, lambda i: one_hot_row(i, i - 8) * 0.6 + one_hot_row(i, i // 2) * 0.4),
+}
+
+
+@pytest.mark.parametrize("expected", attention.HEAD_CLASSES)
+def test_each_hand_made_head_gets_its_class_and_the_rule_reads_each_head_alone(expected):
+    weights = HAND_MADE_HEADS[expected]
+    assert attention.classify_heads(weights[None]) == [expected]
+    others = [c for c in attention.HEAD_CLASSES if c != expected]
+    stacked = np.stack([HAND_MADE_HEADS[c] for c in others] + [weights])
+    assert attention.classify_heads(stacked) == others + [expected]
+
+
+def test_head_features_measure_the_weights_on_the_previous_own_and_first_keys():
+    features = attention.head_features(np.stack([HAND_MADE_HEADS["previous-token"], HAND_MADE_HEADS["broad"]]))
+    np.testing.assert_allclose(features["previous"], [1.0, np.mean(1 / np.arange(2, 21))])
+    np.testing.assert_allclose(features["self"], [1 / 20, np.mean(1 / np.arange(1, 21))])
+    np.testing.assert_allclose(features["first"], [0.0, np.mean(1 / np.arange(3, 21))])
+    np.testing.assert_allclose(features["entropy_share"], [0.0, 1.0], atol=1e-12)
+    table = attention.head_table(np.stack([HAND_MADE_HEADS["previous-token"], HAND_MADE_HEADS["broad"]]))
+    assert table.splitlines()[1].endswith("previous-token") and table.splitlines()[2].endswith("broad")
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [(np.ones((3, 3)) / 3, "weights: expected a 3-D array (H, T, T)"),
+     (np.ones((1, 2, 2)) / 2, "weights: expected a 3-D array (H, T, T) with T >= 3, got float64 (1, 2, 2)"),
+     (np.ones((1, 4, 4)) / 4, "weights: expected causal attention weights")],
+    ids=["rank-2", "too-short", "not-causal"],
+)
+def test_head_classification_rejects_bad_weights_by_name(weights, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        attention.classify_heads(weights)
+
+
+# --------------------------------------------------------------------------- moving trained weights across
+
+
+def test_torch_weights_loaded_into_keras_give_the_same_logits_attention_and_head_classes():
+    t = T.MiniGPT(SMALL)
+    T.fit_char_lm(t, ids(1, 600)[0], ids(1, 100, seed=2)[0], epochs=1, batch_size=4, peak_lr=1e-2, max_steps=5)
+    k = K.load_torch_weights(K.MiniGPT(SMALL), T.numpy_weights(t.eval()))
+    x = ids(3, SMALL.context, seed=3)
+    expected, expected_weights = torch_logits(t, x, need_weights=True)
+    logits, weights = k(x, training=False, need_weights=True)
+    np.testing.assert_allclose(logits.numpy(), expected, atol=ATOL)
+    np.testing.assert_allclose(weights[-1].numpy(), expected_weights[-1], atol=1e-5)  # softmax rows: < 1
+    assert attention.classify_heads(K.final_layer_attention(k, x[0])) == attention.classify_heads(
+        T.final_layer_attention(t, x[0]))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    # 35 = the embedding + 2 blocks x 16 (two norms, four projections, two linears: weight and bias) + ln_f's 2
+    [(lambda w: w.pop("ln_f.bias"), "weights: expected the 35 weights of a PyTorch MiniGPT"),  # 1 + 2 x 16 + 2
+     (lambda w: w.update(extra=np.zeros(3)), "weights: expected the 35 weights"),
+     (lambda w: w.update({"blocks.1.ffn.up.weight": np.zeros((32, 64))}),
+      "weights['blocks.1.ffn.up.weight']: expected a 2-D array (64, 32), got float64 (32, 64)"),
+     (lambda w: w.update({"embed.weight": np.zeros((12, 32))}), "weights['embed.weight']: expected a 2-D array (11, 32)")],
+    ids=["missing", "unexpected", "transposed", "other-vocabulary"],
+)
+def test_loading_torch_weights_names_the_weight_that_does_not_fit_and_copies_nothing(change, message):
+    weights = T.numpy_weights(T.MiniGPT(SMALL))
+    change(weights)
+    k = K.MiniGPT(SMALL)
+    before = [v.numpy().copy() for v in k.trainable_variables]
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        K.load_torch_weights(k, weights)
+    assert all(np.array_equal(b, v.numpy()) for b, v in zip(before, k.trainable_variables))
+
+
+def test_loading_torch_weights_rejects_what_is_not_a_model_or_a_dict():
+    with pytest.raises(ValueError, match="^model: expected"):
+        K.load_torch_weights(T.MiniGPT(SMALL), {})
+    with pytest.raises(ValueError, match="^weights: expected a dict"):
+        K.load_torch_weights(K.MiniGPT(SMALL), [])
+    with pytest.raises(ValueError, match="^model: expected"):
+        T.numpy_weights(K.MiniGPT(SMALL))

@@ -7,6 +7,9 @@ vocabulary, batches and positional encoding come from `nnbook.text`, so both
 frameworks train on the same windows. Shapes in comments: B is the batch size, T the
 sequence length (at most config.context), D = d_model, H the number of heads, V the
 vocabulary size.
+
+One function has no twin: `load_torch_weights` takes a PyTorch MiniGPT's weights, as
+`nnbook.torch.transformer.numpy_weights` gives them, into a Keras MiniGPT.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "fit_char_lm",
     "final_layer_attention",
     "generate",
+    "load_torch_weights",
 ]
 
 
@@ -386,3 +390,56 @@ def generate(
 def _window_logits(model: MiniGPT, window: tf.Tensor) -> tf.Tensor:
     logits, _ = model(window, training=False)  # (1, context) -> (1, context, V)
     return logits[0]  # (context, V)
+
+
+def _torch_names(model: MiniGPT) -> dict[str, tuple[tf.Variable, bool]]:
+    """PyTorch's state_dict name -> (the Keras variable, whether to transpose).
+
+    PyTorch stores a linear weight as (out, in), Keras a Dense kernel as (in, out);
+    the embedding (V, D) has the same layout in both, and both heads reuse it."""
+    names = {"embed.weight": (model.embed.embeddings, False)}
+
+    def norm(prefix: str, layer: keras.layers.LayerNormalization) -> None:
+        names[f"{prefix}.weight"] = (layer.gamma, False)
+        names[f"{prefix}.bias"] = (layer.beta, False)
+
+    def dense(prefix: str, layer: keras.layers.Dense) -> None:
+        names[f"{prefix}.weight"] = (layer.kernel, True)
+        names[f"{prefix}.bias"] = (layer.bias, False)
+
+    for i, block in enumerate(model.blocks):
+        norm(f"blocks.{i}.ln_1", block.ln_1)
+        for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            dense(f"blocks.{i}.attn.{proj}", getattr(block.attn, proj))
+        norm(f"blocks.{i}.ln_2", block.ln_2)
+        dense(f"blocks.{i}.ffn.up", block.ffn.up)
+        dense(f"blocks.{i}.ffn.down", block.ffn.down)
+    norm("ln_f", model.ln_f)
+    return names
+
+
+def load_torch_weights(model: MiniGPT, weights: dict) -> MiniGPT:
+    """Copy a PyTorch MiniGPT's weights, NumPy arrays under its state_dict names (see
+    `nnbook.torch.transformer.numpy_weights`), into `model`; returns it.
+
+    The two models must have the same configuration: a missing, extra or misshapen
+    weight is named in the error, before anything is copied."""
+    checks.instance("model", model, MiniGPT)
+    checks.instance("weights", weights, dict, "a dict of NumPy arrays by name")
+    targets = _torch_names(model)
+    missing = sorted(set(targets) - set(weights))
+    extra = sorted(set(weights) - set(targets))
+    checks.require(
+        "weights",
+        not missing and not extra,
+        f"the {len(targets)} weights of a PyTorch MiniGPT with {model.config}",
+        f"missing {missing[:3]}, unexpected {extra[:3]}",
+    )
+    arrays = {}
+    for name, (variable, transpose) in targets.items():
+        expected = tuple(variable.shape[::-1] if transpose else variable.shape)
+        array = checks.array(f"weights[{name!r}]", weights[name], expected)
+        arrays[name] = array.T if transpose else array
+    for name, (variable, _) in targets.items():
+        variable.assign(arrays[name].astype(np.float32))
+    return model

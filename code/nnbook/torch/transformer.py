@@ -7,6 +7,10 @@ vocabulary, batches and positional encoding come from `nnbook.text`, so both
 frameworks train on the same windows. Shapes in comments: B is the batch size, T the
 sequence length (at most config.context), D = d_model, H the number of heads, V the
 vocabulary size.
+
+One function has no twin: `numpy_weights` hands this model's trained weights to
+`nnbook.tf.transformer.load_torch_weights` as NumPy arrays, so that TensorFlow code
+needs no torch.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ __all__ = [
     "fit_char_lm",
     "final_layer_attention",
     "generate",
+    "numpy_weights",
 ]
 
 
@@ -335,3 +340,13 @@ def generate(
         )
     model.train(was_training)
     return np.array(ids)
+
+
+def numpy_weights(model: MiniGPT) -> dict[str, np.ndarray]:
+    """The model's weights as NumPy arrays under PyTorch's state_dict names, for
+    `nnbook.tf.transformer.load_torch_weights` (which thus needs no torch)."""
+    checks.instance("model", model, MiniGPT)
+    return {
+        name: tensor.detach().cpu().numpy()
+        for name, tensor in model.state_dict().items()
+    }

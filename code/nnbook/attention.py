@@ -111,12 +111,12 @@ def head_table(weights: np.ndarray) -> str:
     f, labels = head_features(weights), classify_heads(weights)
     rows = [
         f"{'head':>4} {'w(t-1)':>7} {'w(t)':>6} {'w(0)':>6} {'distance':>9} "
-        f"{'entropy/uniform':>15}  class"
+        f"{'entropy':>8} {'/ uniform':>9}  class"
     ]
     for h, label in enumerate(labels):
         rows.append(
             f"{h:>4} {f['previous'][h]:>7.2f} {f['self'][h]:>6.2f} "
             f"{f['first'][h]:>6.2f} {f['distance'][h]:>9.1f} "
-            f"{f['entropy_share'][h]:>15.2f}  {label}"
+            f"{f['entropy'][h]:>8.2f} {f['entropy_share'][h]:>9.2f}  {label}"
         )
     return "\n".join(rows)

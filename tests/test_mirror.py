@@ -16,9 +16,12 @@ import pytest
 import nnbook.torch
 
 FRAMEWORKS = {"torch": nnbook.torch, "tf": nnbook.tf}
-# Names one framework has and the other cannot: Keras' functional models, which PyTorch writes as modules.
+# Names one framework has and the other cannot: Keras' functional models, which PyTorch writes as modules;
+# the two ends of moving trained transformer weights from PyTorch to Keras (NumPy in between).
 ONE_FRAMEWORK_ONLY = {("tf", "graphs"): {"build_main_aux_model", "build_functional_model"},
-                      ("torch", "graphs"): {"MainAuxModel"}}
+                      ("torch", "graphs"): {"MainAuxModel"},
+                      ("tf", "transformer"): {"load_torch_weights"},
+                      ("torch", "transformer"): {"numpy_weights"}}
 # Arguments only one framework's signatures take: where PyTorch puts tensors, and Keras' layer options.
 FRAMEWORK_ARGUMENTS = {"device"}
 

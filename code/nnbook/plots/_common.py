@@ -73,6 +73,14 @@ def mean_and_band(
     )
 
 
+def running_mean(loss: np.ndarray, smooth: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of each `smooth` consecutive step losses (fewer for a shorter run),
+    as single batches are noisy; returns the step each mean ends at, and the means."""
+    window = min(smooth, loss.size)
+    smoothed = np.convolve(loss, np.ones(window) / window, mode="valid")
+    return np.arange(window, loss.size + 1), smoothed
+
+
 def loss_and_accuracy(
     runs: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     *,
@@ -96,11 +104,8 @@ def loss_and_accuracy(
     for label, (loss, x, accuracy) in runs.items():
         i = solid.index(twins.get(label, label))
         style = "--" if label in twins else "-"
-        window = min(smooth, loss.size)
-        smoothed = np.convolve(loss, np.ones(window) / window, mode="valid")
         left.plot(
-            np.arange(window, loss.size + 1),
-            smoothed,
+            *running_mean(loss, smooth),
             linewidth=1.3,
             linestyle=style,
             color=color(i),

@@ -18,6 +18,7 @@ from ._common import (
     legend_below,
     mean_and_band,
     plain_log_ticks,
+    running_mean,
     style_axes,
     subplots,
     titled,
@@ -113,10 +114,9 @@ def depth_curves(
             non_empty=True,
         ).astype(float)
         n_steps.add(loss.size)
-        window = min(smooth, loss.size)
-        smoothed = np.convolve(loss, np.ones(window) / window, mode="valid")
+        ends, smoothed = running_mean(loss, smooth)
         ax.plot(
-            np.arange(window, loss.size + 1),
+            ends,
             smoothed,
             # a run no longer than the window is one point: a marker keeps it visible
             marker="o" if smoothed.size == 1 else None,

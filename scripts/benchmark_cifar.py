@@ -1,11 +1,14 @@
 """Training throughput (images/s) of the book's CIFAR-10 networks, per framework and variant.
 
     python scripts/benchmark_cifar.py                      # every framework x variant, one process each
-    python scripts/benchmark_cifar.py --images 12800 --epochs 2
+    python scripts/benchmark_cifar.py --images 12800 --epochs 2 --rounds 5
 
 Each measurement runs in its own process, one after another: two frameworks sharing the cores slow each other
 down. The first epoch is a warm-up (graph tracing, allocator growth) and is not counted. The data is the real
-CIFAR-10 (or the labeled JPEG stand-in) through `nnbook.data`; the loop is the book's `fit_classifier`.
+CIFAR-10 (or the labeled JPEG stand-in) through `nnbook.data`; the loop is the book's `fit_classifier`, seeded
+by `seed_everything` (so TensorFlow runs with deterministic ops, as in the book). With --rounds N the frameworks
+alternate N times per variant and the medians are printed: on a shared machine the speed drifts by 10-30%
+between minutes, and alternating puts both frameworks under the same drift.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -67,9 +71,10 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=6400, help="training images per epoch (default 6400)")
     parser.add_argument("--epochs", type=int, default=1, help="measured epochs after the warm-up (default 1)")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=1, help="alternations of the frameworks (default 1)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    for name in ("images", "epochs", "batch_size"):
+    for name in ("images", "epochs", "batch_size", "rounds"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')}: expected a positive int, got {getattr(args, name)}")
     frameworks, variants = args.framework or list(FRAMEWORKS), args.variant or list(VARIANTS)
@@ -78,18 +83,26 @@ def main() -> None:
         print(json.dumps(measure(frameworks[0], variants[0], args.images, args.epochs, args.batch_size)))
         return
 
-    print(f"threads: {os.cpu_count()} cores; batch {args.batch_size}; {args.images} images x {args.epochs} epoch(s)")
-    print(f"{'variant':<14} {'framework':<10} {'images/s':>9}  data")
+    print(f"threads: {os.cpu_count()} cores; batch {args.batch_size}; {args.images} images x {args.epochs} epoch(s); "
+          f"median of {args.rounds} alternating round(s)")
+    print(f"{'variant':<14} " + " ".join(f"{f + ' images/s':>16}" for f in frameworks)
+          + (f" {'tf / torch':>10}" if len(frameworks) == 2 else "") + "  data")
     for variant in variants:
-        for framework in frameworks:
-            command = [sys.executable, __file__, "--child", "--framework", framework, "--variant", variant,
-                       "--images", str(args.images), "--epochs", str(args.epochs),
-                       "--batch-size", str(args.batch_size)]  # fmt: skip
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                sys.exit(f"{framework} {variant} failed:\n{done.stderr[-3000:]}")
-            result = json.loads(done.stdout.strip().splitlines()[-1])
-            print(f"{variant:<14} {framework:<10} {result['images_per_second']:>9.0f}  {result['data']}", flush=True)
+        speeds = {framework: [] for framework in frameworks}
+        for _ in range(args.rounds):
+            for framework in frameworks:
+                command = [sys.executable, __file__, "--child", "--framework", framework, "--variant", variant,
+                           "--images", str(args.images), "--epochs", str(args.epochs),
+                           "--batch-size", str(args.batch_size)]  # fmt: skip
+                done = subprocess.run(command, capture_output=True, text=True, check=False)
+                if done.returncode != 0:
+                    sys.exit(f"{framework} {variant} failed:\n{done.stderr[-3000:]}")
+                result = json.loads(done.stdout.strip().splitlines()[-1])
+                speeds[framework].append(result["images_per_second"])
+        medians = {framework: statistics.median(values) for framework, values in speeds.items()}
+        ratio = f" {medians['tf'] / medians['torch']:>9.2f}x" if len(frameworks) == 2 else ""
+        print(f"{variant:<14} " + " ".join(f"{medians[f]:>16.0f}" for f in frameworks) + f"{ratio}  {result['data']}",
+              flush=True)
 
 
 if __name__ == "__main__":

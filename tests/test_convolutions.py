@@ -294,9 +294,10 @@ def test_keras_conv_block_equals_built_in_layers_in_sequence():
     ours.norm.moving_variance.assign(np.linspace(0.5, 2.0, 8, dtype=np.float32))
     builtin.set_weights(ours.get_weights())
     x = rand(3, 17, 16, 4)
-    for training in (True, False):
-        np.testing.assert_allclose(ours(x, training=training).numpy(), builtin(x, training=training).numpy(),
-                                   atol=1e-5)
+    np.testing.assert_allclose(ours(x, training=True).numpy(), builtin(x, training=True).numpy(), atol=1e-5)
+    # the moving variances now differ by design (FusedBatchNormalization averages the unbiased batch variance)
+    builtin.set_weights(ours.get_weights())
+    np.testing.assert_allclose(ours(x, training=False).numpy(), builtin(x, training=False).numpy(), atol=1e-5)
 
 
 def test_batchnorm_running_statistics_update_alike_in_both_frameworks():
@@ -306,10 +307,73 @@ def test_batchnorm_running_statistics_update_alike_in_both_frameworks():
     t.train()(torch.from_numpy(x))
     k(nhwc(x), training=True)
     np.testing.assert_allclose(t.norm.running_mean.numpy(), k.norm.moving_mean.numpy(), atol=ATOL)
-    # PyTorch updates its running variance with the unbiased batch variance, Keras with the biased one
-    n = 8 * 6 * 6
-    biased = (t.norm.running_var.numpy() - 0.9) / 0.1 * (n - 1) / n
-    np.testing.assert_allclose(0.9 + 0.1 * biased, k.norm.moving_variance.numpy(), atol=ATOL)
+    # both average in the unbiased batch variance (Keras' own BatchNormalization: the biased one)
+    np.testing.assert_allclose(t.norm.running_var.numpy(), k.norm.moving_variance.numpy(), atol=ATOL)
+
+
+def fused_and_builtin_batchnorm(channels: int = 5, ndim: int = 4, **kwargs):
+    """The book's FusedBatchNormalization and Keras' own, with the same non-trivial weights."""
+    fused = nnbook.tf.FusedBatchNormalization(momentum=0.9, epsilon=1e-5, **kwargs)
+    builtin = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, **kwargs)
+    for layer in (fused, builtin):
+        layer.build((*[None] * (ndim - 1), channels))
+    rng = np.random.default_rng(3)
+    weights = [rng.uniform(0.5, 1.5, channels).astype(np.float32) for _ in fused.get_weights()]
+    fused.set_weights(weights), builtin.set_weights(weights)
+    return fused, builtin
+
+
+def test_fused_batchnorm_trains_like_keras_batchnorm_outputs_and_gradients():
+    fused, builtin = fused_and_builtin_batchnorm()
+    x = tf.constant(rand(4, 6, 7, 5) * 3 + 1)
+    grads = []
+    for layer in (fused, builtin):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * tf.sin(y))  # a loss whose gradient differs per element
+        grads.append([y, *tape.gradient(loss, [x, *layer.trainable_variables])])
+    for ours, keras_own in zip(*grads):  # float32 sums over 168 positions: relative 1e-6
+        np.testing.assert_allclose(ours.numpy(), keras_own.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_fused_batchnorm_moving_variance_averages_the_unbiased_batch_variance_as_pytorch_does():
+    fused, builtin = fused_and_builtin_batchnorm()
+    start_mean, start_var = fused.moving_mean.numpy(), fused.moving_variance.numpy()
+    x = rand(4, 6, 7, 5)
+    torch_bn = nn.BatchNorm2d(5)  # momentum 0.1 = Keras' 0.9
+    with torch.no_grad():
+        torch_bn.running_mean.copy_(torch.from_numpy(start_mean))
+        torch_bn.running_var.copy_(torch.from_numpy(start_var))
+    torch_bn.train()(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))))
+    fused(x, training=True), builtin(x, training=True)
+    np.testing.assert_allclose(fused.moving_mean.numpy(), torch_bn.running_mean.numpy(), atol=1e-6)
+    np.testing.assert_allclose(fused.moving_variance.numpy(), torch_bn.running_var.numpy(), atol=1e-6)
+    pixels = x.reshape(-1, 5).astype(np.float64)  # n = 168 values per channel
+    np.testing.assert_allclose(fused.moving_variance.numpy(), 0.9 * start_var + 0.1 * pixels.var(axis=0, ddof=1),
+                               rtol=1e-5)
+    # Keras' own BatchNormalization averages in the biased variance, / n
+    np.testing.assert_allclose(builtin.moving_variance.numpy(), 0.9 * start_var + 0.1 * pixels.var(axis=0),
+                               rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (2, 3, 5)], ids=["features", "sequence"])
+def test_fused_batchnorm_leaves_other_shapes_and_inference_to_keras(shape):
+    fused, builtin = fused_and_builtin_batchnorm(ndim=len(shape))
+    x = rand(*shape)
+    for training in (True, False):
+        np.testing.assert_allclose(fused(x, training=training).numpy(), builtin(x, training=training).numpy(),
+                                   atol=1e-6)
+    np.testing.assert_allclose(fused.moving_variance.numpy(), builtin.moving_variance.numpy(), atol=1e-7)
+
+
+def test_fused_batchnorm_is_recreated_from_its_config():
+    fused, _ = fused_and_builtin_batchnorm(center=False)
+    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(fused))
+    assert type(again) is nnbook.tf.FusedBatchNormalization and again.get_config() == fused.get_config()
+    again.set_weights(fused.get_weights())
+    x = rand(2, 3, 3, 5)
+    np.testing.assert_allclose(again(x, training=True).numpy(), fused(x, training=True).numpy(), atol=1e-6)
 
 
 # --------------------------------------------------------------------------- PyTorch and TensorFlow agree

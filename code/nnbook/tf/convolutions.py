@@ -13,12 +13,12 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook import checks
 from nnbook.convolutions import (  # shared by both frameworks
     CNNConfig,
     check_conv_arguments,
 )
+from nnbook.tf import FusedBatchNormalization
 
 __all__ = ["ConvBlock", "DepthwiseSeparable", "CNNConfig", "FiveBlockCNN"]
 
@@ -31,6 +31,16 @@ def _check_images(x, channels: int, min_size: int = 1) -> None:
 
 def _channels_last(input_shape, channels: int) -> tuple:
     return (*tuple(input_shape)[:-1], channels)
+
+
+def _zero_padding(padding: int, kernel_size: int, stride: int):
+    """P zeros on every side, the Keras way: (a layer that pads, Conv2D's padding).
+    Conv2D has no numeric padding, so ZeroPadding2D pads and the convolution is
+    'valid'; where "same" pads alike (stride 1, odd K, P = K // 2) the convolution
+    pads itself, without the copy of x (and of its gradient) a separate pad costs."""
+    if stride == 1 and kernel_size % 2 == 1 and padding == kernel_size // 2:
+        return keras.layers.Identity(name="pad"), "same"
+    return keras.layers.ZeroPadding2D(padding, name="pad"), "valid"
 
 
 # ------------------------------------------------------------------------ blocks
@@ -72,16 +82,16 @@ class ConvBlock(keras.layers.Layer):
                 self.conv = DepthwiseSeparable(
                     in_ch, out_ch, kernel_size, stride, padding, bias=False, name="conv"
                 )
-        else:  # kernel (K, K, in_ch / groups, out_ch). Conv2D has no numeric padding:
-            # ZeroPadding2D adds P zeros on every side, then the convolution is 'valid'
+        else:  # kernel (K, K, in_ch / groups, out_ch)
+            pad, conv_padding = _zero_padding(padding, kernel_size, stride)
             self.conv = keras.Sequential(
                 [
-                    keras.layers.ZeroPadding2D(padding, name="pad"),
+                    pad,
                     keras.layers.Conv2D(
                         out_ch,
                         kernel_size,
                         stride,
-                        padding="valid",
+                        padding=conv_padding,
                         groups=groups,
                         use_bias=False,
                         name="conv2d",
@@ -89,7 +99,7 @@ class ConvBlock(keras.layers.Layer):
                 ],
                 name="conv",
             )
-        self.norm = keras.layers.BatchNormalization(  # PyTorch's defaults
+        self.norm = FusedBatchNormalization(  # PyTorch's defaults
             momentum=0.9, epsilon=1e-5, name="norm"
         )
         self.pool = keras.layers.MaxPooling2D(2) if pool else keras.layers.Identity()
@@ -142,12 +152,11 @@ class DepthwiseSeparable(keras.layers.Layer):
         bias = checks.boolean("bias", bias)
         self.in_ch, self.out_ch, self.kernel_size = in_ch, out_ch, kernel_size
         self.stride, self.padding, self.use_bias = stride, padding, bias
-        # Conv2D has no numeric padding: P zeros on every side, then 'valid'
-        self.pad = keras.layers.ZeroPadding2D(padding, name="pad")
+        self.pad, conv_padding = _zero_padding(padding, kernel_size, stride)
         # DepthwiseConv2D, not Conv2D(groups=in_ch): on CPU, TensorFlow runs grouped
         # Conv2D far slower. depthwise_kernel (K, K, in_ch, 1)
         self.depthwise = keras.layers.DepthwiseConv2D(
-            kernel_size, stride, padding="valid", use_bias=bias, name="depthwise"
+            kernel_size, stride, padding=conv_padding, use_bias=bias, name="depthwise"
         )
         # kernel (1, 1, in_ch, out_ch)
         self.pointwise = keras.layers.Conv2D(out_ch, 1, use_bias=bias, name="pointwise")

@@ -14,9 +14,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import nnbook.tf  # noqa: F401  (imports TensorFlow without its C++ start-up logging)
 from nnbook import checks
 from nnbook.resnet import CifarResNetConfig  # shared by both frameworks
+from nnbook.tf import FusedBatchNormalization
 
 __all__ = [
     "CifarResNetConfig",
@@ -49,24 +49,29 @@ def _conv(
         c_out,
         kernel,
         strides=stride,
-        padding="valid",  # 3x3: the caller pads 1 on every side, see _pad
+        # stride 1: "same" pads k // 2 on every side, as PyTorch's padding=k // 2;
+        # stride 2: "valid", the caller pads (see _pad)
+        padding="same" if stride == 1 else "valid",
         use_bias=not batch_norm,  # BatchNorm's shift would cancel a bias
         kernel_initializer=he if batch_norm else "glorot_uniform",
         name=name,
     )
 
 
-def _pad(x: tf.Tensor) -> tf.Tensor:  # (B, H, W, C) -> (B, H+2, W+2, C)
-    # PyTorch's padding=1. With stride 2 on an even size, Keras' padding="same"
-    # pads only the bottom and right, and the windows would see other pixels.
-    return tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
+def _pad(x: tf.Tensor, stride: int) -> tf.Tensor:
+    """PyTorch's padding=1 before a 3x3 convolution. With stride 2 on an even size,
+    Keras' padding="same" pads only the bottom and right, and the windows would see
+    other pixels: (B, H, W, C) -> (B, H+2, W+2, C). With stride 1 the convolution's
+    own "same" pads alike, without copying x (a separate pad made the training step
+    a third slower)."""
+    return x if stride == 1 else tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
 
 
 def _bn(batch_norm: bool = True, name: str | None = None) -> keras.layers.Layer:
     if not batch_norm:
         return keras.layers.Identity(name=name)
     # PyTorch's defaults; Keras' own are momentum 0.99, epsilon 1e-3
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+    return FusedBatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
 
 
 def _projection(c_out: int, stride: int, batch_norm: bool = True) -> keras.Sequential:
@@ -127,9 +132,9 @@ class BasicBlock(keras.layers.Layer):
 
     def call(self, x: tf.Tensor, training=None) -> tf.Tensor:
         # (B, H, W, C_in) -> (B, H/s, W/s, C_out)
-        out = self.bn1(self.conv1(_pad(x)), training=training)
+        out = self.bn1(self.conv1(_pad(x, self.stride)), training=training)
         out = tf.nn.relu(out)  # (B, H/s, W/s, C_out)
-        out = self.bn2(self.conv2(_pad(out)), training=training)  # same shape
+        out = self.bn2(self.conv2(out), training=training)  # same shape
         if self.residual:
             out = out + (
                 x if self.shortcut is None else self.shortcut(x, training=training)
@@ -197,7 +202,7 @@ class Bottleneck(keras.layers.Layer):
         # (B, H, W, C_in) -> (B, H/s, W/s, 4 C)
         out = self.bn1(self.conv1(x), training=training)
         out = tf.nn.relu(out)  # (B, H, W, C)
-        out = self.bn2(self.conv2(_pad(out)), training=training)
+        out = self.bn2(self.conv2(_pad(out, self.stride)), training=training)
         out = tf.nn.relu(out)  # (B, H/s, W/s, C)
         out = self.bn3(self.conv3(out), training=training)  # (B, H/s, W/s, 4 C)
         if self.residual:
@@ -266,7 +271,7 @@ class CifarResNet(keras.Model):
     def call(self, x: tf.Tensor, training=None) -> tf.Tensor:
         # (B, H, W, 3) -> (B, 10)
         checks.shape("x", x, ("B", "H", "W", 3), what="images")
-        x = self.bn(self.conv(_pad(x)), training=training)
+        x = self.bn(self.conv(x), training=training)
         x = tf.nn.relu(x)  # (B, H, W, 16)
         for block in self.blocks:
             x = block(x, training=training)  # (B, H/1|2|4, W/1|2|4, 16|32|64)

@@ -3,6 +3,7 @@
     python scripts/benchmark_charlm.py                          # both frameworks, fused and explicit attention
     python scripts/benchmark_charlm.py --batch-size 16 --steps 40 --path fused
     python scripts/benchmark_charlm.py --d-model 192 --n-layers 4 --n-heads 6 --context 256
+    python scripts/benchmark_charlm.py --nanogpt path/to/nanoGPT/model.py --rounds 5   # PyTorch MiniGPT vs nanoGPT
 
 A token is one predicted character (a target): a step trains batch-size x context of them. Each measurement runs
 in its own process, one after another: two frameworks sharing the cores slow each other down. The first step
@@ -11,19 +12,32 @@ through `nnbook.data`; the loop is the book's `fit_char_lm` (AdamW, warm-up and 
 are what the chapter's training gets. "fused" is PyTorch's F.scaled_dot_product_attention and TensorFlow's
 `tf.function(jit_compile=True)` (XLA); "explicit" computes the attention weights (PyTorch) or traces the step
 without XLA (TensorFlow).
+
+With --nanogpt PATH, the book's PyTorch MiniGPT is compared with nanoGPT's `GPT` (karpathy/nanoGPT's model.py,
+which no package registry carries: pass a copy you obtained) at the same configuration, in one process: the same
+bare training step for both (forward, cross-entropy, backward, AdamW), on the same random batches (speed does not
+depend on the text), the two models alternating for --rounds rounds of --steps steps; medians and their ratio are
+printed. nanoGPT's block differs from ours in its details (learned positions, GELU in tanh form or not, a fused
+QKV projection): what is compared is what each costs to train, not two implementations of one function.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib.util
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 FRAMEWORKS = ("torch", "tf")
 PATHS = ("fused", "explicit")
 CONFIG_ARGS = ("context", "n_layers", "n_heads", "d_model", "d_ff")
+VOCAB_SIZE = 65  # tiny-shakespeare's characters
 
 
 def measure(framework: str, path: str, config: dict, steps: int, batch_size: int) -> dict:
@@ -63,6 +77,67 @@ def measure(framework: str, path: str, config: dict, steps: int, batch_size: int
     }
 
 
+def compare_with_nanogpt(nanogpt: Path, config: dict, steps: int, batch_size: int, rounds: int) -> None:
+    """Training tokens/s of the book's PyTorch MiniGPT and of nanoGPT's GPT, alternating, in this process."""
+    import torch
+    import torch.nn.functional as F
+
+    from nnbook.seeding import seed_everything
+    from nnbook.torch.transformer import MiniGPT
+    from nnbook.transformer import GPTConfig
+
+    spec = importlib.util.spec_from_file_location("nanogpt_model", nanogpt)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # nanoGPT's names; its forks add options, set here to the upstream model where they exist
+    wanted = dict(block_size=config["context"], vocab_size=VOCAB_SIZE, n_layer=config["n_layers"],
+                  n_head=config["n_heads"], n_embd=config["d_model"], dropout=0.0, bias=True, use_rmsnorm=False,
+                  use_relu=False, use_squared_relu=False, use_softermax=False)
+    fields = {field.name for field in dataclasses.fields(module.GPTConfig)}
+    seed_everything(0)
+    ours = MiniGPT(GPTConfig(vocab_size=VOCAB_SIZE, **config))
+    theirs = module.GPT(module.GPTConfig(**{k: v for k, v in wanted.items() if k in fields}))
+
+    def ours_loss(x, y):
+        logits, _ = ours(x)  # fused attention, as the chapter trains
+        return F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), y.reshape(-1))
+
+    def theirs_loss(x, y):
+        return theirs(x, y)[1]
+
+    generator = torch.Generator().manual_seed(0)
+    shape = (batch_size, config["context"])
+    batches = [(torch.randint(0, VOCAB_SIZE, shape, generator=generator),
+                torch.randint(0, VOCAB_SIZE, shape, generator=generator)) for _ in range(steps)]
+    runs = {}
+    for name, model, loss_of in (("book MiniGPT", ours, ours_loss), ("nanoGPT GPT", theirs, theirs_loss)):
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+        def train(batches, model=model, loss_of=loss_of, optimizer=optimizer):
+            for x, y in batches:
+                loss = loss_of(x, y)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+
+        model.train()
+        train(batches[:2])  # warm-up: allocator, first-call costs
+        runs[name] = (model, train, [])
+    for _ in range(rounds):
+        for model, train, speeds in runs.values():
+            start = time.perf_counter()
+            train(batches)
+            speeds.append(steps * batch_size * config["context"] / (time.perf_counter() - start))
+    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; {nanogpt}")
+    print(f"{'model':<14} {'params':>9} {'tokens/s':>9}  (median of {rounds} alternating rounds of {steps} steps)")
+    medians = {}
+    for name, (model, _, speeds) in runs.items():
+        medians[name] = statistics.median(speeds)
+        params = sum(p.numel() for p in model.parameters())
+        print(f"{name:<14} {params:>9,} {medians[name]:>9,.0f}")
+    print(f"ratio, book / nanoGPT: {medians['book MiniGPT'] / medians['nanoGPT GPT']:.2f}x")
+
+
 def _count(model):
     if hasattr(model, "count_params"):
         return [model.count_params()]
@@ -80,15 +155,25 @@ def main() -> None:
     parser.add_argument("--n-heads", type=int, default=4)
     parser.add_argument("--d-model", type=int, default=128)
     parser.add_argument("--d-ff", type=int, default=None, help="default: 4 x d-model")
+    parser.add_argument("--nanogpt", type=Path, help="nanoGPT's model.py: compare PyTorch MiniGPT with its GPT")
+    parser.add_argument("--rounds", type=int, default=5, help="with --nanogpt: alternating rounds (default 5)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.d_ff is None:
         args.d_ff = 4 * args.d_model
-    for name in ("steps", "batch_size", *CONFIG_ARGS):
+    for name in ("steps", "batch_size", "rounds", *CONFIG_ARGS):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')}: expected a positive int, got {getattr(args, name)}")
     frameworks, paths = args.framework or list(FRAMEWORKS), args.path or list(PATHS)
     config = {name: getattr(args, name) for name in CONFIG_ARGS}
+
+    if args.nanogpt is not None:
+        if not args.nanogpt.is_file():
+            parser.error(f"--nanogpt: expected the path of nanoGPT's model.py, got {str(args.nanogpt)!r}")
+        if args.d_ff != 4 * args.d_model:
+            parser.error(f"--d-ff: nanoGPT's feed-forward width is 4 x d-model = {4 * args.d_model}, got {args.d_ff}")
+        compare_with_nanogpt(args.nanogpt, config, args.steps, args.batch_size, args.rounds)
+        return
 
     if args.child:
         print(json.dumps(measure(frameworks[0], paths[0], config, args.steps, args.batch_size)))

@@ -28,6 +28,8 @@ TESTED_BY = {
     "NNBOOK_PROFILE=quick jupyter-book build . -W -n --keep-going": "test_the_build_tests_run_the_quick_build_command",
     ".venv/bin/python scripts/benchmark_cifar.py --images 12800 --rounds 5": "test_cifar_benchmark_runs_on_a_tiny_configuration",
     ".venv/bin/python scripts/benchmark_charlm.py --batch-size 8": "test_charlm_benchmark_runs_on_a_tiny_configuration",
+    ".venv/bin/python scripts/benchmark_charlm.py --nanogpt ../nanoGPT/model.py --batch-size 8 --rounds 5":
+        "test_charlm_benchmark_compares_with_a_model_file_of_nanogpts_interface",
     "python -m http.server --directory _build/html 8000": "test_http_server_serves_the_built_site",
 }
 
@@ -156,6 +158,59 @@ def test_charlm_benchmark_runs_on_a_tiny_configuration():
     # the final LayerNorm 32
     assert all(int(row[2].replace(",", "")) == 65 * 16 + 64 + 4 * 272 + 2128 + 32 for row in rows)
     assert all(rate(row[4]) for row in rows) and all(row[-1] == "tinyshakespeare" for row in rows)
+
+
+# What the benchmark needs of nanoGPT's model.py: GPTConfig (its field names) and GPT(config)(idx, targets) ->
+# (logits, loss). A bigram model stands in: the test checks the benchmark, not nanoGPT.
+NANOGPT_INTERFACE = """
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+@dataclass
+class GPTConfig:
+    block_size: int = 1024
+    vocab_size: int = 50304
+    n_layer: int = 12
+    n_head: int = 12
+    n_embd: int = 768
+    dropout: float = 0.0
+    bias: bool = True
+
+
+class GPT(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.wte = nn.Embedding(config.vocab_size, config.n_embd)
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+
+    def forward(self, idx, targets=None):
+        logits = self.lm_head(self.wte(idx))
+        return logits, F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+"""
+
+
+def test_charlm_benchmark_compares_with_a_model_file_of_nanogpts_interface(tmp_path):
+    """`--nanogpt PATH` loads GPT from the file, trains it and the book's MiniGPT alternately in one process, and
+    prints each one's median tokens/s and their ratio; a path that is no file is refused by name."""
+    model_file = tmp_path / "model.py"
+    model_file.write_text(NANOGPT_INTERFACE)
+    tiny = ["--batch-size", "8", "--steps", "1", "--context", "16", "--n-layers", "1", "--n-heads", "2",
+            "--d-model", "16", "--rounds", "2"]
+    result = run([sys.executable, "scripts/benchmark_charlm.py", "--nanogpt", str(model_file), *tiny], timeout=300)
+    assert "median of 2 alternating rounds of 1 steps" in result.stdout
+    rows = {row[0]: row for row in table_rows(result.stdout, {"book", "nanoGPT"})}
+    book, nanogpt = rows["book"], rows["nanoGPT"]
+    assert int(book[2].replace(",", "")) == 65 * 16 + 64 + 4 * 272 + 2128 + 32  # as in the test above
+    assert int(nanogpt[2].replace(",", "")) == 2 * 65 * 16  # the stand-in: embedding and head
+    ratio = re.search(r"^ratio, book / nanoGPT: ([0-9.]+)x$", result.stdout, flags=re.M)
+    assert ratio and float(ratio[1]) == pytest.approx(rate(book[3]) / rate(nanogpt[3]), abs=0.01)
+    missing = subprocess.run([sys.executable, "scripts/benchmark_charlm.py", "--nanogpt", str(tmp_path / "no.py")],
+                             cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "--nanogpt: expected the path of nanoGPT's model.py" in missing.stderr
 
 
 def test_cifar_benchmark_runs_on_a_tiny_configuration():

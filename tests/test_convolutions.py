@@ -130,6 +130,18 @@ def test_tf_same_padding_puts_the_odd_zero_after_and_keeps_ceil_size_over_stride
                     assert (total - kernel) // stride + 1 == -(-size // stride)
 
 
+def test_same_is_symmetric_exactly_where_same_padding_adds_k_over_2_on_both_sides():
+    for size in range(1, 20):
+        for kernel in range(1, 6):
+            for stride in range(1, 4):
+                symmetric = ca.same_padding(size, kernel, stride) == (kernel // 2,) * 2
+                if ca.same_is_symmetric(kernel, stride):
+                    assert symmetric
+    # at stride 2 'same' can happen to be symmetric for one size, never for all
+    assert not ca.same_is_symmetric(3, 2) and ca.same_padding(7, 3, 2) == (1, 1)
+    assert not ca.same_is_symmetric(4, 1)
+
+
 def test_parameter_counts_of_the_issue_example():
     assert ca.conv_params(64, 128, 3) == 73_856
     assert ca.separable_params(64, 128, 3) == 8_960

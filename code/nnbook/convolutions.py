@@ -23,6 +23,7 @@ __all__ = [
     "CNNConfig",
     "output_size",
     "same_padding",
+    "same_is_symmetric",
     "conv_params",
     "separable_params",
     "conv_macs",
@@ -62,6 +63,13 @@ def same_padding(size: int, kernel_size: int, stride: int = 1) -> tuple[int, int
     out = -(-size // stride)  # ceil(H / S)
     total = max((out - 1) * stride + kernel_size - size, 0)
     return total // 2, total - total // 2
+
+
+def same_is_symmetric(kernel_size: int, stride: int) -> bool:
+    """Whether padding='same' adds K // 2 zeros on every side, as PyTorch's
+    padding=K // 2 does: for any size, exactly at stride 1 with an odd kernel (see
+    same_padding: the total is then K - 1, even)."""
+    return stride == 1 and kernel_size % 2 == 1
 
 
 # ------------------------------------------------------------------------- costs
@@ -150,7 +158,7 @@ def check_conv_arguments(
     if isinstance(padding, str) and padding == "same":
         checks.require(
             "padding",
-            kernel_size % 2 == 1 and stride == 1,
+            same_is_symmetric(kernel_size, stride),
             "an int >= 0, or 'same' with an odd kernel_size and stride 1 (symmetric)",
             f"'same' with kernel_size={kernel_size}, stride={stride}",
         )

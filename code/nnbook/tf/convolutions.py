@@ -17,6 +17,7 @@ from nnbook import checks
 from nnbook.convolutions import (  # shared by both frameworks
     CNNConfig,
     check_conv_arguments,
+    same_is_symmetric,
 )
 from nnbook.tf import FusedBatchNormalization
 
@@ -38,7 +39,7 @@ def _zero_padding(padding: int, kernel_size: int, stride: int):
     Conv2D has no numeric padding, so ZeroPadding2D pads and the convolution is
     'valid'; where "same" pads alike (stride 1, odd K, P = K // 2) the convolution
     pads itself, without the copy of x (and of its gradient) a separate pad costs."""
-    if stride == 1 and kernel_size % 2 == 1 and padding == kernel_size // 2:
+    if same_is_symmetric(kernel_size, stride) and padding == kernel_size // 2:
         return keras.layers.Identity(name="pad"), "same"
     return keras.layers.ZeroPadding2D(padding, name="pad"), "valid"
 

@@ -30,6 +30,7 @@ TESTED_BY = {
     ".venv/bin/python scripts/benchmark_charlm.py --batch-size 8": "test_charlm_benchmark_runs_on_a_tiny_configuration",
     ".venv/bin/python scripts/benchmark_charlm.py --nanogpt ../nanoGPT/model.py --batch-size 8 --rounds 5":
         "test_charlm_benchmark_compares_with_a_model_file_of_nanogpts_interface",
+    ".venv/bin/python scripts/profile_charlm.py --rounds 7": "test_charlm_profile_times_every_part_in_both_frameworks",
     "python -m http.server --directory _build/html 8000": "test_http_server_serves_the_built_site",
 }
 
@@ -158,6 +159,33 @@ def test_charlm_benchmark_runs_on_a_tiny_configuration():
     # the final LayerNorm 32
     assert all(int(row[2].replace(",", "")) == 65 * 16 + 64 + 4 * 272 + 2128 + 32 for row in rows)
     assert all(rate(row[4]) for row in rows) and all(row[-1] == "tinyshakespeare" for row in rows)
+
+
+def test_charlm_profile_times_every_part_in_both_frameworks():
+    """The README's profile command on a one-layer, 16-wide model, one round of one call: a row per part with
+    how often a step runs it, a time in every column that measures it, "-" where a reference row does not
+    apply, and the sum of parts equal to the counted sum of the printed parts."""
+    result = run([sys.executable, "scripts/profile_charlm.py", "--batch-size", "2", "--context", "16",
+                  "--n-layers", "1", "--n-heads", "2", "--d-model", "16", "--rounds", "1", "--repeats", "1"],
+                 timeout=300)
+    lines = result.stdout.splitlines()
+    header = lines[1].split()
+    assert header[:3] == ["part", "per", "step"] and " ".join(header[3:]) == "PyTorch TF, XLA TF, graph", result.stdout
+    rows = {line[:38].strip(): line[38:].split() for line in lines[2:]}
+    counts = {"attention": 1, "feed-forward": 1, "LayerNorm": 3, "head + loss": 1}  # 2 x 1 + 1 LayerNorms
+    assert list(rows) == [*counts, "sum of parts", "training step", "attention, Keras' MultiHeadAttention",
+                          "attention, weights computed"], result.stdout
+    for part, count in counts.items():
+        assert int(rows[part][0]) == count and all(rate(cell) for cell in rows[part][1:]), rows[part]
+    for column in range(3):
+        parts = math.fsum(count * float(rows[part][1 + column]) for part, count in counts.items())
+        assert float(rows["sum of parts"][column]) == pytest.approx(parts, abs=0.3)  # printed to 0.1 ms
+        assert rate(rows["training step"][column])
+    assert rows["attention, Keras' MultiHeadAttention"][0] == "-" and rate(rows["attention, Keras' MultiHeadAttention"][1])
+    assert rate(rows["attention, weights computed"][0]) and rows["attention, weights computed"][1:] == ["-", "-"]
+    refused = subprocess.run([sys.executable, "scripts/profile_charlm.py", "--d-model", "130"], cwd=REPO,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "--n-heads: expected a divisor of --d-model 130, got 4" in refused.stderr
 
 
 # What the benchmark needs of nanoGPT's model.py: GPTConfig (its field names) and GPT(config)(idx, targets) ->

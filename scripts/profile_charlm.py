@@ -13,8 +13,8 @@ its own process, one after the other. Figures are the median milliseconds of --r
 
 "sum of parts" multiplies each part by how often a step runs it (n-layers attentions and feed-forward networks,
 2 x n-layers + 1 LayerNorms, one head) and adds them up; "training step" is the book's `fit_char_lm` step
-(forward, backward, AdamW), timed by its own loop on random token ids, to show how much of the step the parts
-account for. The step's figures drift with the machine; compare columns of one run.
+(forward, backward, AdamW), timed by its own loop on random token ids (the median of 2 x --rounds steps), to show
+how much of the step the parts account for. The step's figures drift with the machine; compare columns of one run.
 """
 
 from __future__ import annotations

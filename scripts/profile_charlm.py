@@ -122,17 +122,17 @@ def profile_tf(c: dict, rounds: int, repeats: int, jit: bool) -> dict:
         logits = tf.matmul(h, embedding, transpose_b=True)  # (B, T, V)
         return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
 
-    parts = {
-        "attention": (lambda h: attention(h, causal=True, need_weights=False)[0], attention),
-        "feed-forward": (ffn, ffn),
-        "LayerNorm": (norm, norm),
-        "head + loss": (head_loss, None),
+    parts = {  # name: (function of the input, the weights it trains)
+        "attention": (lambda h: attention(h, causal=True, need_weights=False)[0],
+                      attention.trainable_variables),
+        "feed-forward": (ffn, ffn.trainable_variables),
+        "LayerNorm": (norm, norm.trainable_variables),
+        "head + loss": (head_loss, [embedding]),
         "attention, Keras' MultiHeadAttention": (
-            lambda h: keras_attention(h, h, use_causal_mask=True), keras_attention),
+            lambda h: keras_attention(h, h, use_causal_mask=True), keras_attention.trainable_variables),
     }
     measured = {}
-    for name, (part, layer) in parts.items():
-        weights = [embedding] if layer is None else layer.trainable_variables
+    for name, (part, weights) in parts.items():
 
         @tf.function(jit_compile=jit)
         def forward_backward(h, part=part, weights=weights):
